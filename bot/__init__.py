@@ -1,0 +1,1 @@
+"""Avviksboten: the running service."""

@@ -1,0 +1,45 @@
+"""The HMS vocabulary the bot stores as codes; people see labels from the message catalogues."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Harm(StrEnum):
+    INJURY = "injury"  # skade: someone was hurt or fell ill
+    NEAR_MISS = "near_miss"  # nestenulukke: it could have happened
+
+
+class Category(StrEnum):
+    """The customer's categories (DOMAIN.md, proposal); labels live in the catalogues."""
+
+    VIOLENCE = "violence_threats"
+    FALL = "fall_accident"
+    ERGONOMICS = "lifting_ergonomics"
+    PSYCHOSOCIAL = "psychosocial"
+    FIRE_ELECTRICAL = "fire_electrical"
+    CHEMICALS_INFECTION = "chemicals_infection"
+    INDOOR_BUILDING = "indoor_building"
+    TRAFFIC = "traffic_driving"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Status(StrEnum):
+    NEW = "new"  # ny
+    ACKNOWLEDGED = "acknowledged"  # motteke
+    IN_PROGRESS = "in_progress"  # under handsaming
+    CLOSED = "closed"  # lukka
+
+
+# Limits on what a reporter types (characters, after trimming).
+DESCRIPTION_MIN = 10
+DESCRIPTION_MAX = 4000
+SHORT_TEXT_MIN = 2
+SHORT_TEXT_MAX = 200
+OPTIONAL_TEXT_MAX = 2000

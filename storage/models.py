@@ -1,0 +1,119 @@
+"""The tables. Timestamps are aware UTC; people read them in Europe/Oslo at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UtcDateTime, utcnow
+
+
+def _timestamp(*, nullable: bool = False) -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=nullable)
+
+
+class Department(SQLModel, table=True):
+    """A kommunalavdeling, e.g. Helse og omsorg."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+
+
+class Unit(SQLModel, table=True):
+    """An eining inside a department; the headcount feeds the under-reporting finder."""
+
+    __table_args__ = (UniqueConstraint("department_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    name: str = Field(max_length=200)
+    headcount: int | None = None
+
+
+class Person(SQLModel, table=True):
+    """Someone the bot knows, identified by their Teams (Entra ID) object id, never by name."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    aad_object_id: str = Field(unique=True, max_length=200)
+    name: str = Field(default="", max_length=300)
+    upn: str | None = Field(default=None, max_length=300)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    language: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class PersonRole(SQLModel, table=True):
+    """tilsett, leiar, hms-rådgjevar, verneombod or admin; a person may hold several."""
+
+    __tablename__ = "person_role"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(primary_key=True, max_length=40)
+
+
+class UnitLeader(SQLModel, table=True):
+    __tablename__ = "unit_leader"
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    deputy: bool = False
+
+
+class CaseCounter(SQLModel, table=True):
+    """The last case number handed out per year; bumped inside the report's own transaction."""
+
+    __tablename__ = "case_counter"
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Report(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_number: str = Field(unique=True, max_length=20)
+    # Set when the report is drafted; a second submit of the same draft finds the first report.
+    submission_key: str = Field(unique=True, max_length=64)
+    reporter_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    # What the reporter typed when the unit is not (yet) known to the organisation.
+    unit_text: str | None = Field(default=None, max_length=200)
+    location: str = Field(max_length=200)
+    occurred_at: datetime = Field(sa_column=_timestamp())
+    occurred_time_known: bool = True
+    reported_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    harm: str = Field(max_length=20)
+    category: str = Field(max_length=40, index=True)
+    severity: str = Field(max_length=10, index=True)
+    immediate_action: str | None = Field(default=None, sa_column=Column(Text))
+    suggested_measure: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(default="new", max_length=20, index=True)
+    language: str = Field(default="nn", max_length=8)
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ReportEvent(SQLModel, table=True):
+    """Append-only history of a report: the audit trail."""
+
+    __tablename__ = "report_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    kind: str = Field(max_length=40)
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class BotState(SQLModel, table=True):
+    """botbuilder's dialog, user and conversation state, one JSON document per key."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(primary_key=True, max_length=1024)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    e_tag: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -1,0 +1,56 @@
+"""Departments, units and people: the lookups a report needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person, Unit
+from storage.sql import insert_for
+from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    name: str
+
+
+async def unit_of_person(session: AsyncSession, *, aad_object_id: str) -> UnitRef | None:
+    row = (
+        await session.execute(
+            select(Unit.id, Unit.name)
+            .join(Person, Person.unit_id == Unit.id)  # type: ignore[arg-type]
+            .where(Person.aad_object_id == aad_object_id)  # type: ignore[arg-type]
+        )
+    ).first()
+    return UnitRef(row.id, row.name) if row else None
+
+
+async def find_unit_by_name(session: AsyncSession, *, name: str) -> UnitRef | None:
+    """A unit whose name matches exactly, ignoring case; None when none or several do."""
+    rows = (
+        await session.execute(
+            select(Unit.id, Unit.name).where(func.lower(Unit.name) == name.strip().lower())
+        )
+    ).all()
+    return UnitRef(rows[0].id, rows[0].name) if len(rows) == 1 else None
+
+
+async def ensure_person(session: AsyncSession, *, aad_object_id: str, name: str) -> int:
+    """The person's id, creating a bare person (no unit, no roles) the first time we meet them.
+
+    The name is what Teams showed at the time, kept for display only; identity is the object id.
+    """
+    await session.execute(
+        insert_for(session, Person)
+        .values(aad_object_id=aad_object_id, name=name[:300], created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["aad_object_id"])
+    )
+    person_id = await session.scalar(
+        select(Person.id).where(Person.aad_object_id == aad_object_id)  # type: ignore[arg-type]
+    )
+    assert person_id is not None
+    return person_id
