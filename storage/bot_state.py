@@ -18,6 +18,7 @@ from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import BotState
@@ -67,8 +68,8 @@ class SqlStorage(Storage):  # type: ignore[misc]  # the SDK is untyped
         wanted = list(keys)
         async with self._sessions() as session:
             rows = await session.execute(
-                select(BotState.key, BotState.document, BotState.e_tag).where(
-                    BotState.key.in_(wanted)  # type: ignore[attr-defined]
+                select(col(BotState.key), col(BotState.document), col(BotState.e_tag)).where(
+                    col(BotState.key).in_(wanted)
                 )
             )
             return {key: _from_document(document, e_tag) for key, document, e_tag in rows}
@@ -95,9 +96,7 @@ class SqlStorage(Storage):  # type: ignore[misc]  # the SDK is untyped
         if not doomed:
             return
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                delete(BotState).where(BotState.key.in_(doomed))  # type: ignore[attr-defined]
-            )
+            await session.execute(delete(BotState).where(col(BotState.key).in_(doomed)))
 
     @staticmethod
     async def _overwrite(session: Any, key: str, document: str, e_tag: str) -> None:
@@ -119,7 +118,7 @@ class SqlStorage(Storage):  # type: ignore[misc]  # the SDK is untyped
         now = utcnow()
         result = await session.execute(
             update(BotState)
-            .where(BotState.key == key, BotState.e_tag == expected)  # type: ignore[arg-type]
+            .where(col(BotState.key) == key, col(BotState.e_tag) == expected)
             .values(document=document, e_tag=e_tag, updated_at=now)
         )
         if result.rowcount == 1:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Person, Unit
 from storage.sql import insert_for
@@ -21,9 +22,9 @@ class UnitRef:
 async def unit_of_person(session: AsyncSession, *, aad_object_id: str) -> UnitRef | None:
     row = (
         await session.execute(
-            select(Unit.id, Unit.name)
-            .join(Person, Person.unit_id == Unit.id)  # type: ignore[arg-type]
-            .where(Person.aad_object_id == aad_object_id)  # type: ignore[arg-type]
+            select(col(Unit.id), col(Unit.name))
+            .join(Person, col(Person.unit_id) == col(Unit.id))
+            .where(col(Person.aad_object_id) == aad_object_id)
         )
     ).first()
     return UnitRef(row.id, row.name) if row else None
@@ -33,7 +34,9 @@ async def find_unit_by_name(session: AsyncSession, *, name: str) -> UnitRef | No
     """A unit whose name matches exactly, ignoring case; None when none or several do."""
     rows = (
         await session.execute(
-            select(Unit.id, Unit.name).where(func.lower(Unit.name) == name.strip().lower())
+            select(col(Unit.id), col(Unit.name)).where(
+                func.lower(col(Unit.name)) == name.strip().lower()
+            )
         )
     ).all()
     return UnitRef(rows[0].id, rows[0].name) if len(rows) == 1 else None
@@ -50,7 +53,7 @@ async def ensure_person(session: AsyncSession, *, aad_object_id: str, name: str)
         .on_conflict_do_nothing(index_elements=["aad_object_id"])
     )
     person_id = await session.scalar(
-        select(Person.id).where(Person.aad_object_id == aad_object_id)  # type: ignore[arg-type]
+        select(col(Person.id)).where(col(Person.aad_object_id) == aad_object_id)
     )
-    assert person_id is not None
+    assert isinstance(person_id, int)
     return person_id

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import CaseCounter, Person, Report, ReportEvent
@@ -69,7 +70,8 @@ async def _next_sequence(session: AsyncSession, year: int) -> int:
         insert_for(session, CaseCounter)
         .values(year=year, last=1)
         .on_conflict_do_update(
-            index_elements=["year"], set_={"last": CaseCounter.last + 1}  # type: ignore[operator]
+            index_elements=["year"],
+            set_={"last": CaseCounter.last + 1},
         )
         .returning(CaseCounter.last)
     )
@@ -80,8 +82,8 @@ async def _next_sequence(session: AsyncSession, year: int) -> int:
 async def _find_submitted(session: AsyncSession, submission_key: str) -> Submitted | None:
     row = (
         await session.execute(
-            select(Report.id, Report.case_number).where(
-                Report.submission_key == submission_key  # type: ignore[arg-type]
+            select(col(Report.id), col(Report.case_number)).where(
+                col(Report.submission_key) == submission_key
             )
         )
     ).first()
@@ -147,11 +149,15 @@ async def reports_by_reporter(
 ) -> list[ReportLine]:
     rows = await session.execute(
         select(
-            Report.case_number, Report.reported_at, Report.category, Report.severity, Report.status
+            col(Report.case_number),
+            col(Report.reported_at),
+            col(Report.category),
+            col(Report.severity),
+            col(Report.status),
         )
-        .join(Person, Person.id == Report.reporter_id)  # type: ignore[arg-type]
-        .where(Person.aad_object_id == aad_object_id)  # type: ignore[arg-type]
-        .order_by(Report.reported_at.desc(), Report.id.desc())  # type: ignore[attr-defined]
+        .join(Person, col(Person.id) == col(Report.reporter_id))
+        .where(col(Person.aad_object_id) == aad_object_id)
+        .order_by(col(Report.reported_at).desc(), col(Report.id).desc())
         .limit(limit)
     )
     return [ReportLine(*row) for row in rows]

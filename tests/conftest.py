@@ -15,7 +15,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage.db import SessionFactory, create_async_db_engine, create_sync_db_engine, session_factory
+from storage.db import (
+    SessionFactory,
+    create_async_db_engine,
+    create_sync_db_engine,
+    session_factory,
+)
 from storage.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -89,7 +94,7 @@ def _postgres_answers() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
         engine.dispose()
-    except Exception as error:  # noqa: BLE001  any failure means: no usable server
+    except Exception as error:
         return f"no PostgreSQL at {make_url(POSTGRES_URL).render_as_string()}: {error}"
     return None
 

@@ -42,7 +42,9 @@ def new_report(**changes: object) -> NewReport:
 async def test_case_numbers_are_sequential_per_year(sessions: SessionFactory) -> None:
     first = await submit_report(sessions, new_report())
     second = await submit_report(sessions, new_report())
-    next_year = await submit_report(sessions, new_report(reported_at=datetime(2027, 1, 2, tzinfo=UTC)))
+    next_year = await submit_report(
+        sessions, new_report(reported_at=datetime(2027, 1, 2, tzinfo=UTC))
+    )
     assert (first.case_number, second.case_number) == ("2026-0001", "2026-0002")
     assert next_year.case_number == "2027-0001"
 
@@ -80,7 +82,11 @@ async def test_stored_report_keeps_what_was_confirmed(sessions: SessionFactory) 
     assert stored.description == report.description
     assert stored.occurred_at == report.occurred_at
     assert stored.occurred_at.tzinfo is not None
-    assert (stored.status, stored.severity, stored.unit_text) == ("new", "medium", "Vossevangen skule")
+    assert (stored.status, stored.severity, stored.unit_text) == (
+        "new",
+        "medium",
+        "Vossevangen skule",
+    )
     assert [line.case_number for line in lines] == [submitted.case_number]
 
 

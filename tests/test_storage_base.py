@@ -55,4 +55,6 @@ async def test_e_tag_changes_on_every_write(sessions: SessionFactory) -> None:
     before = (await storage.read(["k"]))["k"]["e_tag"]  # type: ignore[index]
     await storage.write({"k": {"n": 2}})
     after = (await storage.read(["k"]))["k"]["e_tag"]  # type: ignore[index]
-    assert before and after and before != after
+    assert before
+    assert after
+    assert before != after

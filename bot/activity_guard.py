@@ -1,0 +1,42 @@
+"""The HTTP edge of /api/messages: what is not a usable activity gets a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; cards included
+
+
+def _refuse(status: type[web.HTTPClientError], reason: str) -> web.HTTPClientError:
+    return status(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+def _text_field(body: dict[str, Any], *path: str) -> str | None:
+    value: Any = body
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+async def read_activity_body(request: web.Request) -> dict[str, Any]:
+    """The activity as a JSON object with what a reply needs, or an HTTP error to raise."""
+    if request.content_type != "application/json":
+        raise _refuse(web.HTTPUnsupportedMediaType, "Content-Type must be application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise _refuse(web.HTTPRequestEntityTooLarge, "activity too large")
+    raw = await request.read()
+    if len(raw) > MAX_BODY_BYTES:
+        raise _refuse(web.HTTPRequestEntityTooLarge, "activity too large")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _refuse(web.HTTPBadRequest, "body is not JSON") from None
+    if not isinstance(body, dict):
+        raise _refuse(web.HTTPBadRequest, "an activity is a JSON object")
+    for path in (("type",), ("serviceUrl",), ("channelId",), ("conversation", "id")):
+        if _text_field(body, *path) is None:
+            raise _refuse(web.HTTPBadRequest, f"activity lacks {'.'.join(path)}")
+    return body

@@ -1,0 +1,138 @@
+"""`create_app(settings)`: the aiohttp application with explicit wiring and lifetimes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from botbuilder.core import ConversationState, UserState
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.activity_guard import MAX_BODY_BYTES, read_activity_body
+from bot.commands import CommandParser
+from bot.config import Settings
+from bot.handler import AvvikBot
+from bot.i18n import Catalogues
+from bot.report_desk import SqlReportDesk
+from bot.turn_errors import make_turn_error_handler
+from dialogs.report_dialog import ReportDialog
+from dialogs.turn import Clock
+from storage.bot_state import SqlStorage
+from storage.db import SessionFactory, create_async_db_engine, session_factory
+from storage.migrate import upgrade
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+ENGINE = web.AppKey("engine", AsyncEngine)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", AvvikBot)
+
+
+@dataclass(frozen=True)
+class _SdkConfiguration:
+    """The attribute names botbuilder's configuration-based authentication reads."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+def build_bot(settings: Settings, sessions: SessionFactory, clock: Clock) -> AvvikBot:
+    storage = SqlStorage(sessions)
+    catalogues = Catalogues()
+    commands = CommandParser(catalogues)
+    desk = SqlReportDesk(sessions, clock)
+    return AvvikBot(
+        conversation_state=ConversationState(storage),
+        user_state=UserState(storage),
+        report_dialog=ReportDialog(
+            catalogues=catalogues, desk=desk, commands=commands, clock=clock
+        ),
+        desk=desk,
+        catalogues=catalogues,
+        commands=commands,
+        default_language=settings.default_language,
+    )
+
+
+def build_adapter(settings: Settings, bot: AvvikBot) -> CloudAdapter:
+    configuration = _SdkConfiguration(
+        APP_ID=settings.app_id,
+        APP_PASSWORD=settings.app_password,
+        APP_TYPE=settings.app_type,
+        APP_TENANTID=settings.app_tenant_id,
+    )
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+    adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
+    return adapter
+
+
+async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.migrate_on_start:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_async_db_engine(settings.database_url)
+    app[ENGINE] = engine
+    app[BOT] = build_bot(settings, session_factory(engine), app[CLOCK])
+    app[ADAPTER] = build_adapter(settings, app[BOT])
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def _messages(request: web.Request) -> web.Response:
+    body = await read_activity_body(request)
+    try:
+        activity = Activity().deserialize(body)
+    except (DeserializationError, ValueError, TypeError, AttributeError):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "not a Bot Framework activity"}),
+            content_type="application/json",
+        ) from None
+    adapter, bot = request.app[ADAPTER], request.app[BOT]
+    try:
+        invoke = await adapter.process_activity(
+            request.headers.get("Authorization", ""), activity, bot.on_turn
+        )
+    except PermissionError:
+        raise web.HTTPUnauthorized() from None
+    if invoke:
+        return web.json_response(invoke.body, status=invoke.status)
+    return web.Response(status=201)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    try:
+        async with request.app[ENGINE].connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("health check: database unavailable: %s", type(error).__name__)
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ok", "database": "up"})
+
+
+def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app.cleanup_ctx.append(_bot_lifetime)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    return app

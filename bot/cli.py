@@ -1,0 +1,71 @@
+"""`python -m bot …`: serve the bot, or upgrade the database."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from dotenv import dotenv_values, find_dotenv
+
+from bot.app import create_app
+from bot.config import Settings, SettingsError, load_settings
+from storage.migrate import upgrade
+
+logger = logging.getLogger("bot")
+
+
+def _environment() -> dict[str, str]:
+    """`.env` (found upward from the working directory) under the real environment."""
+    path = os.environ.get("AVVIK_ENV_FILE") or find_dotenv(usecwd=True)
+    from_file = {k: v for k, v in dotenv_values(path).items() if v is not None} if path else {}
+    return {**from_file, **os.environ}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Avviksboten")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the bot (the default)")
+    serve.add_argument("--dev", action="store_true", help="run without authentication")
+    serve.add_argument("--port", type=int, help="listen on this port instead of PORT")
+    database = commands.add_parser("db", help="database maintenance")
+    database.add_argument("action", choices=["upgrade"], help="apply migrations")
+    return parser
+
+
+def _serve(settings: Settings) -> None:
+    if settings.dev_mode:
+        logger.warning(
+            "DEV MODE: /api/messages accepts requests WITHOUT authentication. "
+            "Never run like this where anyone else can reach the port."
+        )
+    logger.info("Avviksboten on http://%s:%d/api/messages", settings.host, settings.port)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = _parser().parse_args(argv)
+    env = _environment()
+    if getattr(args, "dev", False):
+        env["AVVIK_DEV_MODE"] = "1"
+    if getattr(args, "port", None):
+        env["PORT"] = str(args.port)
+    try:
+        settings = load_settings(env)
+    except SettingsError as error:
+        logger.error("cannot start: %s", error)
+        return 2
+    if args.command == "db":
+        upgrade(settings.database_url)
+        logger.info("database is up to date")
+        return 0
+    _serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""One typed `Settings` object, read once from the environment (and `.env`) at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.i18n import LANGUAGES
+
+_TRUE = {"1", "true", "yes", "on"}
+_APP_TYPES = {
+    "multitenant": "MultiTenant",
+    "singletenant": "SingleTenant",
+    "userassignedmsi": "UserAssignedMSI",
+}
+
+
+class SettingsError(ValueError):
+    """The configuration cannot run a bot; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    database_url: str = "sqlite:///avvik.db"
+    host: str = "0.0.0.0"  # noqa: S104  (a container or VM answers the Bot Connector)
+    port: int = 3978
+    default_language: str = "nn"
+    # Without Bot Framework credentials nothing checks who calls /api/messages: only for a
+    # developer's machine and the Agents Playground, and it must be asked for by name.
+    dev_mode: bool = False
+    migrate_on_start: bool = True
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    dev_mode = get("AVVIK_DEV_MODE").lower() in _TRUE
+    app_id = get("MicrosoftAppId")
+    app_password = get("MicrosoftAppPassword")
+    app_type = _APP_TYPES.get(get("MicrosoftAppType", "MultiTenant").lower())
+    tenant = get("MicrosoftAppTenantId")
+    language = get("AVVIK_DEFAULT_LANGUAGE", "nn").lower()
+    port_text = get("PORT", "3978")
+
+    if app_type is None:
+        raise SettingsError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
+    if not app_id and not dev_mode:
+        raise SettingsError(
+            "MicrosoftAppId is not set. Set the bot's credentials, or AVVIK_DEV_MODE=1 to run "
+            "without authentication on a developer machine."
+        )
+    if app_id and app_type != "UserAssignedMSI" and not app_password:
+        raise SettingsError("MicrosoftAppPassword is required when MicrosoftAppId is set")
+    if app_type in ("SingleTenant", "UserAssignedMSI") and app_id and not tenant:
+        raise SettingsError(f"MicrosoftAppTenantId is required for {app_type}")
+    if language not in LANGUAGES:
+        raise SettingsError(f"AVVIK_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(f"PORT must be a port number, not {port_text!r}")
+
+    return Settings(
+        app_id=app_id,
+        app_password=app_password,
+        app_type=app_type,
+        app_tenant_id=tenant,
+        database_url=get("DATABASE_URL", "sqlite:///avvik.db"),
+        host=get("HOST", "0.0.0.0"),  # noqa: S104
+        port=int(port_text),
+        default_language=language,
+        dev_mode=dev_mode,
+        migrate_on_start=get("AVVIK_MIGRATE_ON_START", "1").lower() in _TRUE,
+    )

@@ -1,0 +1,136 @@
+"""The activity handler: works out who and which language, then routes. No logic of its own."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import (
+    ActivityHandler,
+    ConversationState,
+    MessageFactory,
+    TurnContext,
+    UserState,
+)
+from botbuilder.dialogs import DialogSet
+from botbuilder.schema import ActionTypes, ActivityTypes, CardAction, SuggestedActions
+
+from bot.commands import CommandParser, Intent
+from bot.i18n import Catalogues, Texts, resolve_language
+from bot.replies import help_text, menu_buttons, my_reports_text
+from bot.report_desk import SqlReportDesk
+from dialogs.report_dialog import ReportDialog
+from dialogs.turn import REPORTER_KEY, TEXTS_KEY, Reporter
+
+logger = logging.getLogger(__name__)
+
+
+def reporter_from(activity: object) -> Reporter | None:
+    """The Teams user behind an activity: the Entra ID object id, never the display name."""
+    sender = getattr(activity, "from_property", None)
+    if sender is None or not sender.id:
+        return None
+    identity = sender.aad_object_id or f"{getattr(activity, 'channel_id', '')}:{sender.id}"
+    return Reporter(identity=identity, name=sender.name or "")
+
+
+class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
+    def __init__(
+        self,
+        *,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        report_dialog: ReportDialog,
+        desk: SqlReportDesk,
+        catalogues: Catalogues,
+        commands: CommandParser,
+        default_language: str,
+    ) -> None:
+        super().__init__()
+        self._conversation_state = conversation_state
+        self._user_state = user_state
+        self._language = user_state.create_property("Language")
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(report_dialog)
+        self._desk = desk
+        self._catalogues = catalogues
+        self._commands = commands
+        self._default_language = default_language
+
+    def texts_for_locale(self, locale: str | None) -> Texts:
+        language = resolve_language(
+            chosen=None, teams_locale=locale, default=self._default_language
+        )
+        return self._catalogues[language]
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        reporter = reporter_from(activity)
+        if reporter is None:
+            # Without a sender there is no user state to load and nobody to file a report for.
+            if activity.type == ActivityTypes.message:
+                texts = self.texts_for_locale(activity.locale)
+                await turn_context.send_activity(texts("problem.missing_sender"))
+            return
+        chosen = await self._language.get(turn_context, None)
+        language = resolve_language(
+            chosen=chosen, teams_locale=activity.locale, default=self._default_language
+        )
+        turn_context.turn_state[TEXTS_KEY] = self._catalogues[language]
+        turn_context.turn_state[REPORTER_KEY] = reporter
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+        await self._user_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        TurnContext.remove_recipient_mention(turn_context.activity)
+        dialog_context = await self._dialogs.create_context(turn_context)
+        if dialog_context.active_dialog is not None:
+            await dialog_context.continue_dialog()
+            return
+
+        texts: Texts = turn_context.turn_state[TEXTS_KEY]
+        text = (turn_context.activity.text or "").strip()
+        if not text:
+            problem = "attachment_only" if turn_context.activity.attachments else "empty"
+            await self._send_menu(turn_context, texts, texts(f"problem.{problem}"))
+            return
+
+        command = self._commands.parse(text)
+        if command.intent in (Intent.REPORT, Intent.RESTART):
+            await dialog_context.begin_dialog(ReportDialog.__name__)
+        elif command.intent is Intent.MINE:
+            lines = await self._desk.reports_of(turn_context.turn_state[REPORTER_KEY])
+            await turn_context.send_activity(my_reports_text(lines, texts))
+        elif command.intent is Intent.HELP:
+            await self._send_menu(turn_context, texts, help_text(texts))
+        elif command.intent is Intent.LANGUAGE:
+            await self._switch_language(turn_context, texts, command.language)
+        elif command.intent is Intent.CANCEL:
+            await turn_context.send_activity(texts("menu.nothing_to_cancel"))
+        elif command.intent is Intent.GREETING:
+            await self._send_menu(
+                turn_context, texts, f"{texts('menu.greeting')}\n\n{texts('menu.what_now')}"
+            )
+        else:
+            await self._send_menu(turn_context, texts, texts("menu.not_understood"))
+
+    async def _switch_language(
+        self, turn_context: TurnContext, texts: Texts, language: str | None
+    ) -> None:
+        if language is None:
+            await turn_context.send_activity(texts("language.unknown"))
+            return
+        await self._language.set(turn_context, language)
+        turn_context.turn_state[TEXTS_KEY] = self._catalogues[language]
+        await turn_context.send_activity(self._catalogues[language]("language.switched"))
+
+    @staticmethod
+    async def _send_menu(turn_context: TurnContext, texts: Texts, text: str) -> None:
+        reply = MessageFactory.text(text)
+        reply.suggested_actions = SuggestedActions(
+            actions=[
+                CardAction(type=ActionTypes.im_back, title=title, value=title)
+                for title in menu_buttons(texts)
+            ]
+        )
+        await turn_context.send_activity(reply)

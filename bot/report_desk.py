@@ -1,0 +1,60 @@
+"""The report dialog's desk, on the SQL storage: from a confirmed draft to a stored report."""
+
+from __future__ import annotations
+
+from dialogs.report_desk import KnownUnit
+from dialogs.report_draft import ReportDraft
+from dialogs.turn import Clock, Reporter
+from storage.db import SessionFactory
+from storage.organisation import find_unit_by_name, unit_of_person
+from storage.reports import NewReport, ReportLine, reports_by_reporter, submit_report
+
+
+class SqlReportDesk:
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def unit_of(self, reporter: Reporter) -> KnownUnit | None:
+        async with self._sessions() as session:
+            unit = await unit_of_person(session, aad_object_id=reporter.identity)
+        return KnownUnit(unit.id, unit.name) if unit else None
+
+    async def find_unit(self, name: str) -> KnownUnit | None:
+        async with self._sessions() as session:
+            unit = await find_unit_by_name(session, name=name)
+        return KnownUnit(unit.id, unit.name) if unit else None
+
+    async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> str:
+        assert draft.description
+        assert draft.harm
+        assert draft.category
+        assert draft.severity
+        assert draft.location
+        assert draft.unit_name
+        submitted = await submit_report(
+            self._sessions,
+            NewReport(
+                submission_key=draft.submission_key,
+                reporter_aad_object_id=reporter.identity,
+                reporter_name=reporter.name,
+                description=draft.description,
+                harm=draft.harm,
+                category=draft.category,
+                severity=draft.severity,
+                unit_id=draft.unit_id,
+                unit_text=None if draft.unit_id else draft.unit_name,
+                location=draft.location,
+                occurred_at=draft.occurred,
+                occurred_time_known=draft.occurred_time_known,
+                immediate_action=draft.immediate_action or None,
+                suggested_measure=draft.suggested_measure or None,
+                language=language,
+                reported_at=self._clock(),
+            ),
+        )
+        return submitted.case_number
+
+    async def reports_of(self, reporter: Reporter) -> list[ReportLine]:
+        async with self._sessions() as session:
+            return await reports_by_reporter(session, aad_object_id=reporter.identity)

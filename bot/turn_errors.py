@@ -1,0 +1,33 @@
+"""The one place a failed turn ends: log it with its traceback, apologise in the user's language.
+
+Dialog state is not thrown away (the SDK samples do that): the next message picks up where the
+user was, and «avbryt» is always there as a way out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import TurnContext
+
+from bot.i18n import Texts
+from dialogs.turn import TEXTS_KEY
+
+logger = logging.getLogger(__name__)
+
+TurnErrorHandler = Callable[[TurnContext, Exception], Awaitable[None]]
+
+
+def make_turn_error_handler(texts_for_locale: Callable[[str | None], Texts]) -> TurnErrorHandler:
+    async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        logger.error("turn failed (activity type %s)", turn_context.activity.type, exc_info=error)
+        texts = turn_context.turn_state.get(TEXTS_KEY)
+        if not isinstance(texts, Texts):
+            texts = texts_for_locale(turn_context.activity.locale)
+        try:
+            await turn_context.send_activity(texts("problem.turn_error"))
+        except Exception:  # the connector itself may be what failed; the log has the cause
+            logger.warning("could not tell the user that the turn failed", exc_info=True)
+
+    return on_turn_error

@@ -1,0 +1,1 @@
+"""Conversation flows: the report dialog and its interruptions."""

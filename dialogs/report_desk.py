@@ -1,0 +1,26 @@
+"""What the report dialog needs from the rest of the bot; wired up in `bot.app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from dialogs.report_draft import ReportDraft
+from dialogs.turn import Reporter
+
+
+@dataclass(frozen=True)
+class KnownUnit:
+    id: int
+    name: str
+
+
+class ReportDesk(Protocol):
+    async def unit_of(self, reporter: Reporter) -> KnownUnit | None:
+        """The reporter's own unit, when the organisation knows them."""
+
+    async def find_unit(self, name: str) -> KnownUnit | None:
+        """The unit a typed name means, when exactly one does."""
+
+    async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> str:
+        """Store the confirmed report once; returns its case number."""

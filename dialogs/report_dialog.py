@@ -1,0 +1,460 @@
+"""The report dialog: a short conversation that ends in a stored avvik with a case number.
+
+Read top to bottom, the waterfall is the conversation (diagram: `report_flow.mmd`):
+what happened → harm or near miss → category → severity → unit → place → when →
+done straight away → suggested measure → summary (send / change a field / cancel).
+
+Each step records the answer to the previous question in a typed `ReportDraft`, skips its own
+question when the draft already has the answer (so "change a field" re-runs the waterfall and
+asks only that field), and asks. «hjelp», «avbryt» and «start på nytt» work at every step.
+Everything lives in dialog state, which the SQL storage keeps: a restart resumes the step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogTurnResult,
+    DialogTurnStatus,
+    PromptValidatorContext,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.choices import Choice, FindChoicesOptions, ListStyle
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
+from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedActions
+
+from bot.commands import CommandParser, Intent
+from bot.domain import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    OPTIONAL_TEXT_MAX,
+    SHORT_TEXT_MAX,
+    SHORT_TEXT_MIN,
+    Category,
+    Harm,
+    Severity,
+)
+from bot.i18n import Catalogues, Texts
+from dialogs.answers import Problem, WhenPhrases, clean_text, normalise, parse_when
+from dialogs.report_desk import ReportDesk
+from dialogs.report_draft import FIELDS, ReportDraft
+from dialogs.turn import Clock, reporter_of, texts_of
+
+FLOW = "report_flow"
+CANCEL_FLOW = "cancel_flow"
+OWN_UNIT, OTHER_UNIT = "own", "other"
+SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
+YES, NO = "yes", "no"
+
+
+def _im_back(title: str) -> CardAction:
+    return CardAction(type=ActionTypes.im_back, title=title, value=title)
+
+
+def _with_quick_replies(text: str, titles: list[str]) -> Activity:
+    activity = MessageFactory.text(text)
+    if titles:
+        activity.suggested_actions = SuggestedActions(actions=[_im_back(t) for t in titles])
+    return activity
+
+
+def _problem_text(texts: Texts, problem: Problem) -> str:
+    return texts(f"problem.{problem.key}", **problem.values)
+
+
+class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
+    def __init__(
+        self, *, catalogues: Catalogues, desk: ReportDesk, commands: CommandParser, clock: Clock
+    ) -> None:
+        super().__init__(ReportDialog.__name__)
+        self._catalogues = catalogues
+        self._desk = desk
+        self._commands = commands
+        self._clock = clock
+        self._when_phrases = WhenPhrases.of(
+            *(
+                [w for t in catalogues.all() for w in t.words(f"when.{group}_words")]
+                for group in ("now", "today", "yesterday")
+            )
+        )
+        self._skip_words = {
+            normalise(w) for t in catalogues.all() for w in t.words("report.skip_words")
+        }
+
+        self.add_dialog(
+            WaterfallDialog(
+                FLOW,
+                [
+                    self.ask_description,
+                    self.ask_harm,
+                    self.ask_category,
+                    self.ask_severity,
+                    self.ask_own_unit,
+                    self.ask_unit_name,
+                    self.ask_location,
+                    self.ask_when,
+                    self.ask_immediate_action,
+                    self.ask_suggested_measure,
+                    self.show_summary,
+                    self.act_on_summary,
+                    self.change_field_or_return,
+                ],
+            )
+        )
+        self.add_dialog(WaterfallDialog(CANCEL_FLOW, [self.ask_cancel, self.cancel_or_continue]))
+        self.add_dialog(TextPrompt("description", self._text(DESCRIPTION_MIN, DESCRIPTION_MAX)))
+        self.add_dialog(TextPrompt("unit", self._text(SHORT_TEXT_MIN, SHORT_TEXT_MAX)))
+        self.add_dialog(TextPrompt("location", self._text(SHORT_TEXT_MIN, SHORT_TEXT_MAX)))
+        self.add_dialog(TextPrompt("when", self._validate_when))
+        for optional in ("immediate_action", "suggested_measure"):
+            self.add_dialog(TextPrompt(optional, self._optional_text(OPTIONAL_TEXT_MAX)))
+        for choice in (
+            "harm",
+            "severity",
+            "unit_confirm",
+            "confirm",
+            "edit_field",
+            "cancel_confirm",
+        ):
+            self.add_dialog(ChoicePrompt(choice))
+        # Nine long category names: one word of a name («vald», «brann») is enough.
+        category = ChoicePrompt("category")
+        category.recognizer_options = FindChoicesOptions(allow_partial_matches=True)
+        self.add_dialog(category)
+        self.initial_dialog_id = FLOW
+
+    # ---- the conversation ----------------------------------------------------------------
+
+    async def ask_description(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options = step.options if isinstance(step.options, dict) else {}
+        if "draft" in options:
+            draft = ReportDraft.from_dict(options["draft"])
+        else:
+            draft = ReportDraft.new()
+            await step.context.send_activity(texts_of(step.context)("report.start"))
+        step.values["draft"] = draft.to_dict()
+        if not draft.needs("description"):
+            return await step.next(None)
+        return await self._ask_text(step, "description", "report.ask_description")
+
+    async def ask_harm(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("harm"):
+            return await step.next(None)
+        return await self._ask_choice(
+            step, "harm", "report.ask_harm", self._coded("harm", Harm, texts_of(step.context))
+        )
+
+    async def ask_category(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("category"):
+            return await step.next(None)
+        return await self._ask_choice(
+            step,
+            "category",
+            "report.ask_category",
+            self._coded("category", Category, texts_of(step.context)),
+            style=ListStyle.list_style,
+        )
+
+    async def ask_severity(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("severity"):
+            return await step.next(None)
+        return await self._ask_choice(
+            step,
+            "severity",
+            "report.ask_severity",
+            self._coded("severity", Severity, texts_of(step.context)),
+        )
+
+    async def ask_own_unit(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("unit"):
+            return await step.next(None)
+        own = await self._desk.unit_of(reporter_of(step.context))
+        if own is None:
+            return await step.next(None)  # unknown to the organisation: the unit is typed
+        step.values["own_unit"] = {"id": own.id, "name": own.name}
+        texts = texts_of(step.context)
+        choices = [
+            Choice(OWN_UNIT, action=_im_back(own.name)),
+            self._choice(OTHER_UNIT, "report.other_unit", texts),
+        ]
+        return await self._ask_choice(
+            step, "unit_confirm", "report.ask_unit_confirm", choices, unit=own.name
+        )
+
+    async def ask_unit_name(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("unit"):
+            return await step.next(None)
+        return await self._ask_text(step, "unit", "report.ask_unit")
+
+    async def ask_location(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = await self._record_unit_name(step)
+        if not draft.needs("location"):
+            return await step.next(None)
+        return await self._ask_text(step, "location", "report.ask_location")
+
+    async def ask_when(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("when"):
+            return await step.next(None)
+        texts = texts_of(step.context)
+        quick = [texts("when.now"), texts("when.today"), texts("when.yesterday")]
+        return await self._ask_text(step, "when", "report.ask_when", quick)
+
+    async def ask_immediate_action(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("immediate_action"):
+            return await step.next(None)
+        skip = [texts_of(step.context)("report.skip")]
+        return await self._ask_text(step, "immediate_action", "report.ask_immediate_action", skip)
+
+    async def ask_suggested_measure(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        if not draft.needs("suggested_measure"):
+            return await step.next(None)
+        skip = [texts_of(step.context)("report.skip")]
+        return await self._ask_text(step, "suggested_measure", "report.ask_suggested_measure", skip)
+
+    async def show_summary(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = self._record(step)
+        texts = texts_of(step.context)
+        step.values["asking"] = "confirm"
+        choices = [
+            self._choice(SUBMIT, "report.submit", texts),
+            self._choice(EDIT, "report.edit", texts),
+            self._choice(CANCEL, "report.cancel", texts),
+        ]
+        prompt = f"{draft.summary(texts)}\n\n{texts('report.ask_confirm')}"
+        return await step.prompt("confirm", self._choice_options(texts, prompt, choices))
+
+    async def act_on_summary(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values.pop("asking", None)
+        draft = ReportDraft.from_dict(step.values["draft"])
+        texts = texts_of(step.context)
+        if step.result.value == SUBMIT:
+            case = await self._desk.submit(draft, reporter_of(step.context), texts.language)
+            await step.context.send_activity(texts("report.receipt", case=case))
+            return await step.end_dialog(case)
+        if step.result.value == EDIT:
+            choices = [self._choice(f, f"field.{f}", texts) for f in FIELDS]
+            return await self._ask_choice(
+                step, "edit_field", "report.ask_edit_field", choices, style=ListStyle.list_style
+            )
+        return await step.begin_dialog(CANCEL_FLOW)
+
+    async def change_field_or_return(self, step: WaterfallStepContext) -> DialogTurnResult:
+        draft = ReportDraft.from_dict(step.values["draft"])
+        if step.values.pop("asking", None) == "edit_field":
+            draft.editing = step.result.value
+            if draft.editing == "unit":
+                draft.forget_unit()
+        # Run the waterfall again: it asks only what the draft lacks, then shows the summary.
+        return await step.replace_dialog(FLOW, {"draft": draft.to_dict()})
+
+    # ---- cancelling, after confirmation ----------------------------------------------------
+
+    async def ask_cancel(self, step: WaterfallStepContext) -> DialogTurnResult:
+        texts = texts_of(step.context)
+        choices = [
+            self._choice(YES, "report.yes_cancel", texts),
+            self._choice(NO, "report.no_continue", texts),
+        ]
+        return await step.prompt(
+            "cancel_confirm", self._choice_options(texts, texts("report.ask_cancel"), choices)
+        )
+
+    async def cancel_or_continue(self, step: WaterfallStepContext) -> DialogTurnResult:
+        texts = texts_of(step.context)
+        if step.result.value == YES:
+            await step.context.send_activity(texts("report.cancelled"))
+            return await step.cancel_all_dialogs()
+        await step.context.send_activity(texts("report.continuing"))
+        return await step.end_dialog(None)
+
+    # ---- interruptions: «hjelp», «avbryt», «start på nytt» at any step ----------------------
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        intent = self._commands.interruption(inner_dc.context.activity.text)
+        active = inner_dc.active_dialog.id if inner_dc.active_dialog else None
+        texts = texts_of(inner_dc.context)
+        if intent is Intent.HELP:
+            await inner_dc.context.send_activity(self._help(texts, active))
+            await inner_dc.reprompt_dialog()
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        if intent is Intent.CANCEL:
+            if active == "cancel_confirm":  # «avbryt» again: that is a yes
+                await inner_dc.context.send_activity(texts("report.cancelled"))
+                return await inner_dc.cancel_all_dialogs()
+            return await inner_dc.begin_dialog(CANCEL_FLOW)
+        if intent is Intent.RESTART:
+            await inner_dc.cancel_all_dialogs()
+            await inner_dc.context.send_activity(texts("report.restarting"))
+            return await inner_dc.begin_dialog(FLOW, {"draft": ReportDraft.new().to_dict()})
+        return await super().on_continue_dialog(inner_dc)
+
+    @staticmethod
+    def _help(texts: Texts, step_id: str | None) -> str:
+        parts = [texts(f"help.step.{step_id}")] if step_id in _STEP_HELP else []
+        parts += [texts("help.definition"), texts("help.example"), texts("help.during_report")]
+        return "\n\n".join(parts)
+
+    # ---- asking and recording --------------------------------------------------------------
+
+    def _record(self, step: WaterfallStepContext) -> ReportDraft:
+        """Put the answer to the question asked in the previous step into the draft."""
+        draft = ReportDraft.from_dict(step.values["draft"])
+        asked = step.values.pop("asking", None)
+        if asked in ("harm", "category", "severity"):
+            draft.record(asked, step.result.value)
+        elif asked == "unit_confirm":
+            if step.result.value == OWN_UNIT:
+                draft.record("unit", step.values["own_unit"])
+            else:
+                draft.forget_unit()
+        elif asked is not None:
+            draft.record(asked, step.result)
+        step.values["draft"] = draft.to_dict()
+        return draft
+
+    async def _record_unit_name(self, step: WaterfallStepContext) -> ReportDraft:
+        if step.values.get("asking") != "unit":
+            return self._record(step)
+        step.values.pop("asking")
+        draft = ReportDraft.from_dict(step.values["draft"])
+        typed: str = step.result
+        known = await self._desk.find_unit(typed)
+        draft.record(
+            "unit", {"id": known.id, "name": known.name} if known else {"id": None, "name": typed}
+        )
+        step.values["draft"] = draft.to_dict()
+        return draft
+
+    async def _ask_text(
+        self, step: WaterfallStepContext, field: str, key: str, quick: list[str] | None = None
+    ) -> DialogTurnResult:
+        step.values["asking"] = field
+        prompt = _with_quick_replies(texts_of(step.context)(key), quick or [])
+        return await step.prompt(field, PromptOptions(prompt=prompt))
+
+    async def _ask_choice(
+        self,
+        step: WaterfallStepContext,
+        field: str,
+        key: str,
+        choices: list[Choice],
+        style: ListStyle = ListStyle.suggested_action,
+        **values: object,
+    ) -> DialogTurnResult:
+        step.values["asking"] = field
+        texts = texts_of(step.context)
+        options = self._choice_options(texts, texts(key, **values), choices, style)
+        return await step.prompt(field, options)
+
+    @staticmethod
+    def _choice_options(
+        texts: Texts,
+        prompt: str,
+        choices: list[Choice],
+        style: ListStyle = ListStyle.suggested_action,
+    ) -> PromptOptions:
+        return PromptOptions(
+            prompt=MessageFactory.text(prompt),
+            retry_prompt=MessageFactory.text(texts("problem.choice")),
+            choices=choices,
+            style=style,
+        )
+
+    def _choice(self, value: str, key: str, texts: Texts, *aliases: str) -> Choice:
+        # Every language's label (and short form) is a synonym, so «Høy» works in Nynorsk too.
+        synonyms = sorted({t(k) for t in self._catalogues.all() for k in (key, *aliases)})
+        return Choice(value, action=_im_back(texts(key)), synonyms=synonyms)
+
+    def _coded(self, group: str, codes: Any, texts: Texts) -> list[Choice]:
+        short = f"{group}_short" if group == "harm" else None
+        return [
+            self._choice(
+                code.value,
+                f"{group}.{code.value}",
+                texts,
+                *([f"{short}.{code.value}"] if short else []),
+            )
+            for code in codes
+        ]
+
+    # ---- validators ------------------------------------------------------------------------
+
+    def _text(self, min_length: int, max_length: int) -> Any:
+        async def validate(prompt: PromptValidatorContext) -> bool:
+            raw = prompt.recognized.value if prompt.recognized.succeeded else None
+            return self._accept(
+                prompt, clean_text(raw, min_length=min_length, max_length=max_length)
+            )
+
+        return validate
+
+    def _optional_text(self, max_length: int) -> Any:
+        async def validate(prompt: PromptValidatorContext) -> bool:
+            raw = prompt.recognized.value if prompt.recognized.succeeded else None
+            if raw is not None and normalise(raw) in self._skip_words:
+                prompt.recognized.value = ""
+                return True
+            return self._accept(
+                prompt, clean_text(raw, min_length=SHORT_TEXT_MIN, max_length=max_length)
+            )
+
+        return validate
+
+    async def _validate_when(self, prompt: PromptValidatorContext) -> bool:
+        raw = prompt.recognized.value if prompt.recognized.succeeded else None
+        parsed = parse_when(raw, now=self._clock(), phrases=self._when_phrases)
+        if isinstance(parsed, Problem):
+            return self._accept(prompt, parsed)
+        prompt.recognized.value = {"at": parsed.at.isoformat(), "time_known": parsed.time_known}
+        return True
+
+    @staticmethod
+    def _accept(prompt: PromptValidatorContext, result: str | Problem) -> bool:
+        """Keep the cleaned answer, or set a retry that says what to fix (same quick replies)."""
+        if isinstance(result, str):
+            prompt.recognized.value = result
+            return True
+        context: TurnContext = prompt.context
+        if result.key == "empty" and context.activity.attachments:
+            result = Problem("attachment_only")
+        original = prompt.options.prompt
+        quick = (
+            [a.title for a in original.suggested_actions.actions]
+            if original.suggested_actions
+            else []
+        )
+        prompt.options.retry_prompt = _with_quick_replies(
+            _problem_text(texts_of(context), result), quick
+        )
+        return False
+
+
+_STEP_HELP = {
+    "description",
+    "harm",
+    "category",
+    "severity",
+    "unit_confirm",
+    "unit",
+    "location",
+    "when",
+    "immediate_action",
+    "suggested_measure",
+    "confirm",
+    "edit_field",
+    "cancel_confirm",
+}

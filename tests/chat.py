@@ -1,0 +1,72 @@
+"""Drive the real bot (handler, dialogs, SQL state) one user message at a time, without HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+
+from bot.app import build_bot
+from bot.config import Settings
+from bot.handler import AvvikBot
+from bot.i18n import Catalogues, Texts
+from storage.db import SessionFactory
+
+# Tuesday 24 November 2026, 14:30 in Voss.
+NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+CATALOGUES = Catalogues()
+NN, NB, EN = CATALOGUES["nn"], CATALOGUES["nb"], CATALOGUES["en"]
+
+
+def make_bot(sessions: SessionFactory, *, now: datetime = NOW) -> AvvikBot:
+    return build_bot(Settings(dev_mode=True), sessions, lambda: now)
+
+
+@dataclass
+class Chat:
+    bot: AvvikBot
+    locale: str = "nn-NO"
+    aad_object_id: str | None = "aad-kari"
+    user_id: str = "29:kari"
+    conversation_id: str = "a:kari-personal"
+    adapter: TestAdapter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.adapter = TestAdapter(
+            self.bot.on_turn,
+            template_or_conversation=Activity(
+                channel_id="msteams",
+                service_url="https://smba.example.invalid/emea/",
+                from_property=ChannelAccount(
+                    id=self.user_id, name="Kari Nordmann", aad_object_id=self.aad_object_id
+                ),
+                recipient=ChannelAccount(id="28:avviksboten", name="Avviksboten"),
+                conversation=ConversationAccount(id=self.conversation_id),
+                locale=self.locale,
+            ),
+        )
+
+    async def say(self, text: str | None = None, **extra: Any) -> list[Activity]:
+        """Everything the bot answered to one message; fails when it answered nothing."""
+        self.adapter.activity_buffer.clear()
+        await self.adapter.receive_activity(Activity(type="message", text=text, **extra))
+        replies = [a for a in self.adapter.activity_buffer if a.type == "message"]
+        self.adapter.activity_buffer.clear()
+        assert replies, f"the bot said nothing to {text!r}"
+        return replies
+
+    async def says(self, text: str | None = None, **extra: Any) -> str:
+        """The bot's answer as one text (several messages joined by a blank line)."""
+        return "\n\n".join(a.text or "" for a in await self.say(text, **extra))
+
+
+def buttons(activity: Activity) -> list[str]:
+    actions = activity.suggested_actions.actions if activity.suggested_actions else []
+    return [a.title for a in actions]
+
+
+def choice_list(texts: Texts, group: str, codes: list[str]) -> list[str]:
+    return [texts(f"{group}.{code}") for code in codes]
