@@ -14,6 +14,15 @@ def _refuse(status: type[web.HTTPClientError], reason: str) -> web.HTTPClientErr
     return status(text=json.dumps({"error": reason}), content_type="application/json")
 
 
+def _too_large(size: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=MAX_BODY_BYTES,
+        actual_size=size,
+        text=json.dumps({"error": "activity too large"}),
+        content_type="application/json",
+    )
+
+
 def _text_field(body: dict[str, Any], *path: str) -> str | None:
     value: Any = body
     for key in path:
@@ -26,10 +35,8 @@ async def read_activity_body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise _refuse(web.HTTPUnsupportedMediaType, "Content-Type must be application/json")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise _refuse(web.HTTPRequestEntityTooLarge, "activity too large")
-    raw = await request.read()
-    if len(raw) > MAX_BODY_BYTES:
-        raise _refuse(web.HTTPRequestEntityTooLarge, "activity too large")
+        raise _too_large(request.content_length)
+    raw = await request.read()  # aiohttp itself refuses more than client_max_size
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -39,4 +46,12 @@ async def read_activity_body(request: web.Request) -> dict[str, Any]:
     for path in (("type",), ("serviceUrl",), ("channelId",), ("conversation", "id")):
         if _text_field(body, *path) is None:
             raise _refuse(web.HTTPBadRequest, f"activity lacks {'.'.join(path)}")
+    # A missing sender is answered politely by the bot; a malformed one is a broken client.
+    for account in ("from", "recipient"):
+        if account in body and not _is_account(body[account]):
+            raise _refuse(web.HTTPBadRequest, f"activity {account} is not an account")
     return body
+
+
+def _is_account(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("id", ""), str)

@@ -1,0 +1,82 @@
+"""Run `python -m bot` as a real process on a free loopback port, and stop it by its own pid."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class BotProcess:
+    def __init__(self, database_url: str, *, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url,
+            "AVVIK_DEV_MODE": "1",
+            "AVVIK_ENV_FILE": os.devnull,  # never a developer's .env
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            **(extra_env or {}),
+        }
+        self._process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, within_seconds: float = 30.0) -> None:
+        self._process = subprocess.Popen(  # noqa: ASYNC220  (started once, polled below)
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=ROOT,
+            env=self._env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = asyncio.get_running_loop().time() + within_seconds
+        async with aiohttp.ClientSession() as http:
+            while asyncio.get_running_loop().time() < deadline:
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"bot exited: {self._process.stderr.read().decode()}")  # type: ignore[union-attr]
+                try:
+                    async with http.get(f"{self.url}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        self.kill()
+        raise TimeoutError("the bot did not answer /healthz in time")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing; like a crash or an OOM kill."""
+        if self._process and self._process.poll() is None:
+            os.kill(self._process.pid, signal.SIGKILL)
+            self._process.wait(timeout=10)
+        self._close_pipes()
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        if self._process and self._process.stderr and not self._process.stderr.closed:
+            self._process.stderr.close()

@@ -1,0 +1,86 @@
+"""A local stand-in for the Bot Connector: records every activity the bot sends.
+
+Used by the HTTP tests and by `bench/turns.py`. It listens on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from typing import Any
+
+from aiohttp import web
+
+
+class FakeConnector:
+    def __init__(self) -> None:
+        self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._receive)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        self.sent[request.match_info["conversation"]].append(await request.json())
+        return web.json_response({"id": f"reply-{next(self._ids)}"})
+
+    def texts(self, conversation_id: str) -> list[str]:
+        return [
+            a.get("text") or "" for a in self.sent[conversation_id] if a.get("type") == "message"
+        ]
+
+    def take_texts(self, conversation_id: str) -> list[str]:
+        texts = self.texts(conversation_id)
+        self.sent[conversation_id].clear()
+        return texts
+
+
+def teams_message(
+    text: str | None,
+    *,
+    service_url: str,
+    conversation_id: str = "a:1kari-personal",
+    aad_object_id: str = "aad-kari",
+    user_id: str = "29:1kari",
+    locale: str = "nn-NO",
+    sequence: int = 1,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A personal-chat message shaped like the ones Teams posts to /api/messages."""
+    activity: dict[str, Any] = {
+        "type": "message",
+        "id": f"1732{sequence:09d}",
+        "timestamp": "2026-11-24T13:30:00.000Z",
+        "localTimestamp": "2026-11-24T14:30:00.000+01:00",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": user_id, "name": "Kari Nordmann", "aadObjectId": aad_object_id},
+        "conversation": {
+            "conversationType": "personal",
+            "tenantId": "tenant-voss",
+            "id": conversation_id,
+        },
+        "recipient": {"id": "28:avviksboten", "name": "Avviksboten"},
+        "textFormat": "plain",
+        "locale": locale,
+        "channelData": {"tenant": {"id": "tenant-voss"}},
+        **extra,
+    }
+    if text is not None:
+        activity["text"] = text
+    return activity
