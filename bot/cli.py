@@ -13,6 +13,12 @@ from dotenv import dotenv_values, find_dotenv
 
 from bot.app import create_app
 from bot.config import Settings, SettingsError, load_settings
+from bot.playground import (
+    PlaygroundMissing,
+    PlaygroundOptions,
+    playground_command,
+    playground_lifetime,
+)
 from storage.migrate import upgrade
 
 logger = logging.getLogger("bot")
@@ -31,27 +37,38 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot (the default)")
     serve.add_argument("--dev", action="store_true", help="run without authentication")
     serve.add_argument("--port", type=int, help="listen on this port instead of PORT")
+    playground = commands.add_parser(
+        "playground", help="run the bot in dev mode with the Agents Playground (Teams emulator)"
+    )
+    playground.add_argument("--port", type=int, help="the bot's port (default PORT or 3978)")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply migrations")
     return parser
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, with_playground: bool = False) -> None:
     if settings.dev_mode:
         logger.warning(
             "DEV MODE: /api/messages accepts requests WITHOUT authentication. "
             "Never run like this where anyone else can reach the port."
         )
     logger.info("Avviksboten on http://%s:%d/api/messages", settings.host, settings.port)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    app = create_app(settings)
+    if with_playground:
+        playground_command()  # fail before anything starts when it is not installed
+        bot_url = f"http://127.0.0.1:{settings.port}/api/messages"
+        app.cleanup_ctx.append(playground_lifetime(PlaygroundOptions(bot_url=bot_url)))
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = _parser().parse_args(argv)
     env = _environment()
-    if getattr(args, "dev", False):
+    if getattr(args, "dev", False) or args.command == "playground":
         env["AVVIK_DEV_MODE"] = "1"
+    if args.command == "playground":
+        env.setdefault("HOST", "127.0.0.1")  # an unauthenticated bot stays on this machine
     if getattr(args, "port", None):
         env["PORT"] = str(args.port)
     try:
@@ -63,7 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         logger.info("database is up to date")
         return 0
-    _serve(settings)
+    try:
+        _serve(settings, with_playground=args.command == "playground")
+    except PlaygroundMissing as error:
+        logger.error("cannot start: %s", error)
+        return 2
     return 0
 
 
