@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.activity_guard import MAX_BODY_BYTES, read_activity_body
 from bot.commands import CommandParser
 from bot.config import Settings
+from bot.connector_reuse import ReusingAuthentication
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues
 from bot.report_desk import SqlReportDesk
@@ -78,7 +79,8 @@ def build_adapter(settings: Settings, bot: AvvikBot) -> CloudAdapter:
         APP_TYPE=settings.app_type,
         APP_TENANTID=settings.app_tenant_id,
     )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+    authentication = ReusingAuthentication(ConfigurationBotFrameworkAuthentication(configuration))
+    adapter = CloudAdapter(authentication)
     adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
     return adapter
 
@@ -94,6 +96,7 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app[ADAPTER].bot_framework_authentication.close()
         await engine.dispose()
 
 

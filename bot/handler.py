@@ -18,6 +18,7 @@ from bot.commands import CommandParser, Intent
 from bot.i18n import Catalogues, Texts, resolve_language
 from bot.replies import help_text, menu_buttons, my_reports_text
 from bot.report_desk import SqlReportDesk
+from bot.turn_locks import KeyedLocks
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import REPORTER_KEY, TEXTS_KEY, Reporter
 
@@ -55,6 +56,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
+        self._turns = KeyedLocks()
 
     def texts_for_locale(self, locale: str | None) -> Texts:
         language = resolve_language(
@@ -71,15 +73,16 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
                 texts = self.texts_for_locale(activity.locale)
                 await turn_context.send_activity(texts("problem.missing_sender"))
             return
-        chosen = await self._language.get(turn_context, None)
-        language = resolve_language(
-            chosen=chosen, teams_locale=activity.locale, default=self._default_language
-        )
-        turn_context.turn_state[TEXTS_KEY] = self._catalogues[language]
-        turn_context.turn_state[REPORTER_KEY] = reporter
-        await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
-        await self._user_state.save_changes(turn_context)
+        async with self._turns.hold(activity.conversation.id):
+            chosen = await self._language.get(turn_context, None)
+            language = resolve_language(
+                chosen=chosen, teams_locale=activity.locale, default=self._default_language
+            )
+            turn_context.turn_state[TEXTS_KEY] = self._catalogues[language]
+            turn_context.turn_state[REPORTER_KEY] = reporter
+            await super().on_turn(turn_context)
+            await self._conversation_state.save_changes(turn_context)
+            await self._user_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         TurnContext.remove_recipient_mention(turn_context.activity)

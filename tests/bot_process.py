@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import aiohttp
@@ -37,20 +38,22 @@ class BotProcess:
             **(extra_env or {}),
         }
         self._process: subprocess.Popen[bytes] | None = None
+        # A file, not a pipe: nobody drains a pipe, and a full one would block the bot.
+        self._log = tempfile.NamedTemporaryFile(prefix="avvik-bot-", suffix=".log")  # noqa: SIM115
 
     async def start(self, within_seconds: float = 30.0) -> None:
         self._process = subprocess.Popen(  # noqa: ASYNC220  (started once, polled below)
             [sys.executable, "-m", "bot", "serve"],
             cwd=ROOT,
             env=self._env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = asyncio.get_running_loop().time() + within_seconds
         async with aiohttp.ClientSession() as http:
             while asyncio.get_running_loop().time() < deadline:
                 if self._process.poll() is not None:
-                    raise RuntimeError(f"bot exited: {self._process.stderr.read().decode()}")  # type: ignore[union-attr]
+                    raise RuntimeError(f"bot exited:\n{self.log()}")
                 try:
                     async with http.get(f"{self.url}/healthz") as response:
                         if response.status == 200:
@@ -77,6 +80,8 @@ class BotProcess:
                 self.kill()
         self._close_pipes()
 
+    def log(self) -> str:
+        return Path(self._log.name).read_text(errors="replace")
+
     def _close_pipes(self) -> None:
-        if self._process and self._process.stderr and not self._process.stderr.closed:
-            self._process.stderr.close()
+        self._log.close()

@@ -6,7 +6,6 @@ import ipaddress
 import os
 import shutil
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from storage.db import (
     session_factory,
 )
 from storage.migrate import upgrade
+from tests.pg_schema import private_schema
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
@@ -105,25 +105,9 @@ def _postgres_schema() -> Iterator[str]:
     reason = _postgres_answers()
     if reason:
         pytest.skip(reason)
-    schema = f"avvik_test_{uuid.uuid4().hex[:10]}"
-    admin = create_sync_db_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_schema(POSTGRES_URL, schema)
-    upgrade(url)
-    try:
+    with private_schema(POSTGRES_URL) as url:
+        upgrade(url)
         yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _with_schema(url: str, schema: str) -> str:
-    parsed = make_url(url)
-    return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -15,7 +16,7 @@ from bot.app import create_app
 from bot.config import Settings
 from storage.db import create_async_db_engine, session_factory
 from storage.models import Report
-from tests.chat import NN, NOW
+from tests.chat import NB, NN, NOW
 from tests.fake_connector import FakeConnector, teams_message
 
 ClientMaker = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
@@ -249,3 +250,28 @@ async def test_a_failed_submit_loses_nothing_and_stores_once(
     async with session_factory(engine)() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 1
     await engine.dispose()
+
+
+async def test_quick_messages_in_one_conversation_are_taken_in_turn(
+    aiohttp_client: ClientMaker, connector: FakeConnector, sqlite_url: str
+) -> None:
+    """A double tap or two fast messages: each turn sees what the one before it saved."""
+    client = await aiohttp_client(create_app(dev_settings(sqlite_url), clock=lambda: NOW))
+
+    def message(text: str, sequence: int) -> dict[str, Any]:
+        return teams_message(text, service_url=connector.url, sequence=sequence)
+
+    for _ in range(3):  # the race is one of timing: give it several chances
+        connector.sent.clear()
+        first, second = await asyncio.gather(
+            client.post("/api/messages", json=message("språk bokmål", 1)),
+            client.post("/api/messages", json=message("meld avvik", 2)),
+        )
+        assert (first.status, second.status) == (201, 201)
+        texts = connector.texts("a:1kari-personal")
+        assert texts[0] == NB("language.switched")
+        assert NB("report.ask_description") in texts  # the second turn saw the first's choice
+        assert NN("problem.turn_error") not in texts
+        await client.post("/api/messages", json=message("avbryt", 3))
+        await client.post("/api/messages", json=message("Ja, avbryt", 4))
+        await client.post("/api/messages", json=message("språk nynorsk", 5))
