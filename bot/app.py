@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
-from botbuilder.core import ConversationState, UserState
+from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -61,7 +61,6 @@ def build_bot(settings: Settings, sessions: SessionFactory, clock: Clock) -> Avv
     desk = SqlReportDesk(sessions, clock)
     return AvvikBot(
         conversation_state=ConversationState(storage),
-        user_state=UserState(storage),
         report_dialog=ReportDialog(
             catalogues=catalogues, desk=desk, commands=commands, clock=clock
         ),

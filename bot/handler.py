@@ -9,7 +9,6 @@ from botbuilder.core import (
     ConversationState,
     MessageFactory,
     TurnContext,
-    UserState,
 )
 from botbuilder.dialogs import DialogSet
 from botbuilder.schema import ActionTypes, ActivityTypes, CardAction, SuggestedActions
@@ -39,7 +38,6 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self,
         *,
         conversation_state: ConversationState,
-        user_state: UserState,
         report_dialog: ReportDialog,
         desk: SqlReportDesk,
         catalogues: Catalogues,
@@ -48,8 +46,6 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
     ) -> None:
         super().__init__()
         self._conversation_state = conversation_state
-        self._user_state = user_state
-        self._language = user_state.create_property("Language")
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(report_dialog)
         self._desk = desk
@@ -68,13 +64,13 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         activity = turn_context.activity
         reporter = reporter_from(activity)
         if reporter is None:
-            # Without a sender there is no user state to load and nobody to file a report for.
+            # Without a sender there is nobody to file a report for, nor a language to look up.
             if activity.type == ActivityTypes.message:
                 texts = self.texts_for_locale(activity.locale)
                 await turn_context.send_activity(texts("problem.missing_sender"))
             return
         async with self._turns.hold(activity.conversation.id):
-            chosen = await self._language.get(turn_context, None)
+            chosen = await self._desk.language_of(reporter)
             language = resolve_language(
                 chosen=chosen, teams_locale=activity.locale, default=self._default_language
             )
@@ -82,7 +78,6 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             turn_context.turn_state[REPORTER_KEY] = reporter
             await super().on_turn(turn_context)
             await self._conversation_state.save_changes(turn_context)
-            await self._user_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         TurnContext.remove_recipient_mention(turn_context.activity)
@@ -123,7 +118,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         if language is None:
             await turn_context.send_activity(texts("language.unknown"))
             return
-        await self._language.set(turn_context, language)
+        await self._desk.choose_language(turn_context.turn_state[REPORTER_KEY], language)
         turn_context.turn_state[TEXTS_KEY] = self._catalogues[language]
         await turn_context.send_activity(self._catalogues[language]("language.switched"))
 

@@ -1,12 +1,13 @@
-"""The report dialog's desk, on the SQL storage: from a confirmed draft to a stored report."""
+"""The report dialog's desk on the SQL storage: units, the confirmed report, and the language
+a person chose."""
 
 from __future__ import annotations
 
 from dialogs.report_desk import KnownUnit
 from dialogs.report_draft import ReportDraft
 from dialogs.turn import Clock, Reporter
+from storage import organisation
 from storage.db import SessionFactory
-from storage.organisation import find_unit_by_name, unit_of_person
 from storage.reports import NewReport, ReportLine, reports_by_reporter, submit_report
 
 
@@ -17,12 +18,12 @@ class SqlReportDesk:
 
     async def unit_of(self, reporter: Reporter) -> KnownUnit | None:
         async with self._sessions() as session:
-            unit = await unit_of_person(session, aad_object_id=reporter.identity)
+            unit = await organisation.unit_of_person(session, aad_object_id=reporter.identity)
         return KnownUnit(unit.id, unit.name) if unit else None
 
     async def find_unit(self, name: str) -> KnownUnit | None:
         async with self._sessions() as session:
-            unit = await find_unit_by_name(session, name=name)
+            unit = await organisation.find_unit_by_name(session, name=name)
         return KnownUnit(unit.id, unit.name) if unit else None
 
     async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> str:
@@ -58,3 +59,13 @@ class SqlReportDesk:
     async def reports_of(self, reporter: Reporter) -> list[ReportLine]:
         async with self._sessions() as session:
             return await reports_by_reporter(session, aad_object_id=reporter.identity)
+
+    async def language_of(self, reporter: Reporter) -> str | None:
+        async with self._sessions() as session:
+            return await organisation.language_of(session, aad_object_id=reporter.identity)
+
+    async def choose_language(self, reporter: Reporter, language: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await organisation.choose_language(
+                session, aad_object_id=reporter.identity, name=reporter.name, language=language
+            )

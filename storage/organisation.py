@@ -57,3 +57,25 @@ async def ensure_person(session: AsyncSession, *, aad_object_id: str, name: str)
     )
     assert isinstance(person_id, int)
     return person_id
+
+
+async def language_of(session: AsyncSession, *, aad_object_id: str) -> str | None:
+    """The language the person chose in the bot, if they did."""
+    language: str | None = await session.scalar(
+        select(col(Person.language)).where(col(Person.aad_object_id) == aad_object_id)
+    )
+    return language
+
+
+async def choose_language(
+    session: AsyncSession, *, aad_object_id: str, name: str, language: str
+) -> None:
+    """Remember the person's language; kept on the person so that notifications sent outside
+    any conversation (to leaders, later) speak it too."""
+    await session.execute(
+        insert_for(session, Person)
+        .values(
+            aad_object_id=aad_object_id, name=name[:300], language=language, created_at=utcnow()
+        )
+        .on_conflict_do_update(index_elements=["aad_object_id"], set_={"language": language})
+    )

@@ -21,6 +21,7 @@ from storage.db import (
     session_factory,
 )
 from storage.migrate import upgrade
+from tests.fake_connector import FakeConnector
 from tests.pg_schema import private_schema
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -65,6 +66,18 @@ def _only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+# ---- a Bot Connector on this machine -------------------------------------------------------
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """Where the bot's replies go: a local fake of the Bot Connector that records them."""
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 # ---- SQLite -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -33,14 +33,6 @@ REPORT = [
     ("Skjerma bebuar og snakka med kollega.", "report.ask_suggested_measure"),
     ("Hopp over", "report.summary_title"),
 ]
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def dev_settings(database_url: str) -> Settings:

@@ -225,6 +225,9 @@ async def test_bokmal_and_english_follow_teams_and_the_language_command(
     # The choice is kept in the database: a new process still speaks English to Ola.
     again = Chat(make_bot(sessions), locale="nb-NO", aad_object_id="aad-ola", user_id="29:ola")
     assert EN("report.ask_description") in await again.says("report")
+    async with sessions() as session:
+        ola = (await session.scalars(select(Person).where(Person.aad_object_id == "aad-ola"))).one()
+    assert ola.language == "en"  # kept on the person, for messages sent outside this chat
 
 
 async def test_unknown_language_is_answered(sessions: SessionFactory) -> None:

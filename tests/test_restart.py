@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +12,6 @@ from bot.oslo_time import OSLO
 from tests.bot_process import BotProcess
 from tests.chat import NN
 from tests.fake_connector import FakeConnector, teams_message
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def say(bot: BotProcess, connector: FakeConnector, text: str, sequence: int) -> list[str]:
