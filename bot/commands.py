@@ -71,7 +71,8 @@ class CommandParser:
         return Command(Intent.UNKNOWN)
 
     def interruption(self, text: str | None) -> Intent | None:
-        """Help, cancel or restart typed in the middle of a dialog; exact phrases only, so an
-        answer that merely mentions «hjelp» is still an answer."""
+        """Help, cancel, restart or «meld avvik» typed in the middle of a dialog; exact phrases
+        only, so an answer that merely mentions «hjelp» is still an answer."""
         intent = self._phrases.get(normalise(text or ""))
-        return intent if intent in (Intent.HELP, Intent.CANCEL, Intent.RESTART) else None
+        interrupting = (Intent.HELP, Intent.CANCEL, Intent.RESTART, Intent.REPORT)
+        return intent if intent in interrupting else None

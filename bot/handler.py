@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botbuilder.core import (
     ActivityHandler,
@@ -11,7 +13,14 @@ from botbuilder.core import (
     TurnContext,
 )
 from botbuilder.dialogs import DialogSet
-from botbuilder.schema import ActionTypes, ActivityTypes, CardAction, SuggestedActions
+from botbuilder.schema import (
+    ActionTypes,
+    Activity,
+    ActivityTypes,
+    CardAction,
+    SuggestedActions,
+    TextFormatTypes,
+)
 
 from bot.commands import CommandParser, Intent
 from bot.i18n import Catalogues, Texts, resolve_language
@@ -31,6 +40,17 @@ def reporter_from(activity: object) -> Reporter | None:
         return None
     identity = sender.aad_object_id or f"{getattr(activity, 'channel_id', '')}:{sender.id}"
     return Reporter(identity=identity, name=sender.name or "")
+
+
+async def _as_markdown(
+    _context: TurnContext, activities: list[Activity], send: Callable[[], Awaitable[Any]]
+) -> Any:
+    """Every text the bot writes is Teams markdown (bold, lists); say so, not leave it to
+    the client's default."""
+    for outgoing in activities:
+        if outgoing.type == ActivityTypes.message and not outgoing.text_format:
+            outgoing.text_format = TextFormatTypes.markdown
+    return await send()
 
 
 class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
@@ -61,6 +81,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         return self._catalogues[language]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        turn_context.on_send_activities(_as_markdown)
         activity = turn_context.activity
         reporter = reporter_from(activity)
         if reporter is None:

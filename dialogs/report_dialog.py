@@ -12,6 +12,7 @@ Everything lives in dialog state, which the SQL storage keeps: a restart resumes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -62,6 +63,12 @@ def _with_quick_replies(text: str, titles: list[str]) -> Activity:
     if titles:
         activity.suggested_actions = SuggestedActions(actions=[_im_back(t) for t in titles])
     return activity
+
+
+def numbered(titles: Iterable[str]) -> str:
+    """A numbered list that reads the same in Teams on desktop and phone. Teams' markdown
+    lists render only on desktop, so each option is its own paragraph with a bold number."""
+    return "\n\n".join(f"**{n}** · {title}" for n, title in enumerate(titles, 1))
 
 
 def _problem_text(texts: Texts, problem: Problem) -> str:
@@ -160,7 +167,7 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             "category",
             "report.ask_category",
             self._coded("category", Category, texts_of(step.context)),
-            style=ListStyle.list_style,
+            style=ListStyle.none,
         )
 
     async def ask_severity(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -185,7 +192,7 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         texts = texts_of(step.context)
         choices = [
             Choice(OWN_UNIT, action=_im_back(own.name)),
-            self._choice(OTHER_UNIT, "report.other_unit", texts),
+            self._choice(OTHER_UNIT, texts, "report.other_unit"),
         ]
         return await self._ask_choice(
             step, "unit_confirm", "report.ask_unit_confirm", choices, unit=own.name
@@ -230,9 +237,9 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         texts = texts_of(step.context)
         step.values["asking"] = "confirm"
         choices = [
-            self._choice(SUBMIT, "report.submit", texts),
-            self._choice(EDIT, "report.edit", texts),
-            self._choice(CANCEL, "report.cancel", texts),
+            self._choice(SUBMIT, texts, "report.submit"),
+            self._choice(EDIT, texts, "report.edit"),
+            self._choice(CANCEL, texts, "report.cancel"),
         ]
         prompt = f"{draft.summary(texts)}\n\n{texts('report.ask_confirm')}"
         return await step.prompt("confirm", self._choice_options(texts, prompt, choices))
@@ -246,9 +253,9 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             await step.context.send_activity(texts("report.receipt", case=case))
             return await step.end_dialog(case)
         if step.result.value == EDIT:
-            choices = [self._choice(f, f"field.{f}", texts) for f in FIELDS]
+            choices = [self._choice(f, texts, f"field.{f}") for f in FIELDS]
             return await self._ask_choice(
-                step, "edit_field", "report.ask_edit_field", choices, style=ListStyle.list_style
+                step, "edit_field", "report.ask_edit_field", choices, style=ListStyle.none
             )
         return await step.begin_dialog(CANCEL_FLOW)
 
@@ -266,8 +273,8 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
     async def ask_cancel(self, step: WaterfallStepContext) -> DialogTurnResult:
         texts = texts_of(step.context)
         choices = [
-            self._choice(YES, "report.yes_cancel", texts),
-            self._choice(NO, "report.no_continue", texts),
+            self._choice(YES, texts, "report.yes_cancel"),
+            self._choice(NO, texts, "report.no_continue"),
         ]
         return await step.prompt(
             "cancel_confirm", self._choice_options(texts, texts("report.ask_cancel"), choices)
@@ -287,6 +294,10 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         intent = self._commands.interruption(inner_dc.context.activity.text)
         active = inner_dc.active_dialog.id if inner_dc.active_dialog else None
         texts = texts_of(inner_dc.context)
+        if intent is Intent.REPORT:  # e.g. back the next day, not remembering the open report
+            await inner_dc.context.send_activity(texts("report.already_started"))
+            await inner_dc.reprompt_dialog()
+            return DialogTurnResult(DialogTurnStatus.Waiting)
         if intent is Intent.HELP:
             await inner_dc.context.send_activity(self._help(texts, active))
             await inner_dc.reprompt_dialog()
@@ -357,7 +368,10 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
     ) -> DialogTurnResult:
         step.values["asking"] = field
         texts = texts_of(step.context)
-        options = self._choice_options(texts, texts(key, **values), choices, style)
+        question = texts(key, **values)
+        if style == ListStyle.none:  # long lists are numbered in the text, not as buttons
+            question = f"{question}\n\n{numbered(c.action.title for c in choices)}"
+        options = self._choice_options(texts, question, choices, style)
         return await step.prompt(field, options)
 
     @staticmethod
@@ -369,27 +383,27 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
     ) -> PromptOptions:
         return PromptOptions(
             prompt=MessageFactory.text(prompt),
-            retry_prompt=MessageFactory.text(texts("problem.choice")),
+            # The question again, so someone back after a while knows what is being asked.
+            retry_prompt=MessageFactory.text(f"{texts('problem.choice')}\n\n{prompt}"),
             choices=choices,
             style=style,
         )
 
-    def _choice(self, value: str, key: str, texts: Texts, *aliases: str) -> Choice:
-        # Every language's label (and short form) is a synonym, so «Høy» works in Nynorsk too.
-        synonyms = sorted({t(k) for t in self._catalogues.all() for k in (key, *aliases)})
-        return Choice(value, action=_im_back(texts(key)), synonyms=synonyms)
+    def _choice(self, value: str, texts: Texts, button_key: str, *other_keys: str) -> Choice:
+        # Every language's wording is a synonym, so «Høy» works for a Nynorsk reporter too.
+        keys = (button_key, *other_keys)
+        synonyms = sorted({t(key) for t in self._catalogues.all() for key in keys})
+        return Choice(value, action=_im_back(texts(button_key)), synonyms=synonyms)
 
     def _coded(self, group: str, codes: Any, texts: Texts) -> list[Choice]:
-        short = f"{group}_short" if group == "harm" else None
-        return [
-            self._choice(
-                code.value,
-                f"{group}.{code.value}",
-                texts,
-                *([f"{short}.{code.value}"] if short else []),
-            )
-            for code in codes
-        ]
+        """Choices for stored codes; a button shows the short form where the catalogue has one
+        (Teams cuts long button titles), and the full label is understood too."""
+        choices = []
+        for code in codes:
+            full, short = f"{group}.{code.value}", f"{group}_short.{code.value}"
+            keys = (short, full) if short in texts.messages else (full,)
+            choices.append(self._choice(code.value, texts, *keys))
+        return choices
 
     # ---- validators ------------------------------------------------------------------------
 

@@ -69,11 +69,13 @@ async def test_the_steps_offer_buttons_teams_can_show(sessions: SessionFactory) 
     chat = Chat(make_bot(sessions))
     await chat.say("meld avvik")
     [harm] = await chat.say(DESCRIPTION)
-    assert buttons(harm) == [NN("harm.injury"), NN("harm.near_miss")]
+    assert buttons(harm) == [NN("harm_short.injury"), NN("harm_short.near_miss")]
     [category] = await chat.say(NN("harm.near_miss"))
-    # Nine categories: a numbered list, since Teams shows at most three suggested actions.
-    assert "1. " + NN("category.violence_threats") in category.text
-    assert "9. " + NN("category.other") in category.text
+    # Nine categories: numbered in the text, since Teams shows at most three suggested actions,
+    # and as paragraphs, since Teams on phones does not render markdown lists.
+    assert f"\n\n**1** · {NN('category.violence_threats')}\n\n" in category.text
+    assert category.text.endswith(f"**9** · {NN('category.other')}")
+    assert not buttons(category)
     [severity] = await chat.say("Vald og truslar mot tilsette")
     assert buttons(severity) == [NN("severity.low"), NN("severity.medium"), NN("severity.high")]
     await chat.say("Høg")
@@ -172,7 +174,7 @@ async def test_change_a_field_from_the_summary(sessions: SessionFactory) -> None
     chat = Chat(make_bot(sessions))
     await answer_up_to_summary(chat)
     edit_menu = await chat.says("Endre")
-    assert "5. " + NN("field.unit") in edit_menu
+    assert f"**5** · {NN('field.unit')}" in edit_menu
     assert NN("report.ask_severity") in await chat.says(NN("field.severity"))
     summary = await chat.says("Høg")
     assert f"**{NN('field.severity')}:** {NN('severity.high')}" in summary
@@ -353,3 +355,17 @@ async def test_short_answers_and_one_word_of_a_category_are_enough(
         "fire_electrical",
         "low",
     )
+
+
+async def test_back_at_an_open_report_the_bot_says_where_we_are(sessions: SessionFactory) -> None:
+    chat = Chat(make_bot(sessions))
+    summary = await answer_up_to_summary(chat)
+    # The next day, not remembering: «meld avvik» is not taken as an answer to the summary.
+    replies = await chat.says("meld avvik")
+    assert NN("report.already_started") in replies
+    assert NN("report.summary_title") in replies
+    # Something else is answered with the question itself, summary included.
+    retry = await chat.says("kva no?")
+    assert retry.startswith(NN("problem.choice"))
+    assert summary.split(NN("report.ask_confirm"))[0].strip() in retry
+    assert await chat.says("Send inn") == NN("report.receipt", case="2026-0001")
