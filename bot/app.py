@@ -24,6 +24,7 @@ from bot.activity_guard import MAX_BODY_BYTES, read_activity_body
 from bot.commands import CommandParser
 from bot.config import Settings
 from bot.connector_reuse import ReusingAuthentication
+from bot.conversation_book import ConversationBook
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues
 from bot.report_desk import SqlReportDesk
@@ -65,6 +66,7 @@ def build_bot(settings: Settings, sessions: SessionFactory, clock: Clock) -> Avv
             catalogues=catalogues, desk=desk, commands=commands, clock=clock
         ),
         desk=desk,
+        conversations=ConversationBook(sessions),
         catalogues=catalogues,
         commands=commands,
         default_language=settings.default_language,

@@ -18,13 +18,15 @@ from botbuilder.schema import (
     Activity,
     ActivityTypes,
     CardAction,
+    ChannelAccount,
     SuggestedActions,
     TextFormatTypes,
 )
 
 from bot.commands import CommandParser, Intent
+from bot.conversation_book import ConversationBook, address_of
 from bot.i18n import Catalogues, Texts, resolve_language
-from bot.replies import help_text, menu_buttons, my_reports_text
+from bot.replies import help_text, menu_buttons, my_reports_text, welcome_text
 from bot.report_desk import SqlReportDesk
 from bot.turn_locks import KeyedLocks
 from dialogs.report_dialog import ReportDialog
@@ -53,6 +55,11 @@ async def _as_markdown(
     return await send()
 
 
+def _is_personal(activity: Activity) -> bool:
+    kind = activity.conversation.conversation_type if activity.conversation else None
+    return kind in (None, "personal")
+
+
 class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
     def __init__(
         self,
@@ -60,6 +67,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         conversation_state: ConversationState,
         report_dialog: ReportDialog,
         desk: SqlReportDesk,
+        conversations: ConversationBook,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -69,6 +77,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(report_dialog)
         self._desk = desk
+        self._conversations = conversations
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
@@ -91,6 +100,9 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
                 await turn_context.send_activity(texts("problem.missing_sender"))
             return
         async with self._turns.hold(activity.conversation.id):
+            address = address_of(activity)
+            if address is not None:
+                await self._conversations.remember(address)
             chosen = await self._desk.language_of(reporter)
             language = resolve_language(
                 chosen=chosen, teams_locale=activity.locale, default=self._default_language
@@ -99,6 +111,27 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             turn_context.turn_state[REPORTER_KEY] = reporter
             await super().on_turn(turn_context)
             await self._conversation_state.save_changes(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        personal = _is_personal(turn_context.activity)
+        if personal or any(member.id == bot_id for member in members_added):
+            await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        """Once per conversation, though Teams announces an install more than once."""
+        if not await self._conversations.claim_welcome(turn_context.activity.conversation.id):
+            return
+        texts: Texts = turn_context.turn_state[TEXTS_KEY]
+        if _is_personal(turn_context.activity):
+            await self._send_menu(turn_context, texts, welcome_text(texts))
+        else:
+            await turn_context.send_activity(texts("menu.welcome_shared"))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         TurnContext.remove_recipient_mention(turn_context.activity)
@@ -115,7 +148,12 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             return
 
         command = self._commands.parse(text)
-        if command.intent in (Intent.REPORT, Intent.RESTART):
+        if command.intent in (Intent.REPORT, Intent.RESTART, Intent.MINE) and not _is_personal(
+            turn_context.activity
+        ):
+            # Reports hold health data: never in a group chat or a channel.
+            await turn_context.send_activity(texts("menu.personal_only"))
+        elif command.intent in (Intent.REPORT, Intent.RESTART):
             await dialog_context.begin_dialog(ReportDialog.__name__)
         elif command.intent is Intent.MINE:
             lines = await self._desk.reports_of(turn_context.turn_state[REPORTER_KEY])

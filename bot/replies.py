@@ -15,6 +15,10 @@ def help_text(texts: Texts) -> str:
     )
 
 
+def welcome_text(texts: Texts) -> str:
+    return "\n\n".join(texts(key) for key in ("menu.greeting", "help.definition", "menu.what_now"))
+
+
 def my_reports_text(lines: Sequence[ReportLine], texts: Texts) -> str:
     if not lines:
         return texts("mine.none")

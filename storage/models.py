@@ -117,3 +117,22 @@ class BotState(SQLModel, table=True):
     document: str = Field(sa_column=Column(Text, nullable=False))
     e_tag: str = Field(max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ConversationRef(SQLModel, table=True):
+    """What a proactive message needs to reach a conversation; refreshed on every activity."""
+
+    __tablename__ = "conversation_ref"
+
+    conversation_id: str = Field(primary_key=True, max_length=512)
+    conversation_type: str = Field(default="personal", max_length=40)
+    # Set for a personal chat: the person the conversation is with.
+    person_aad_object_id: str | None = Field(default=None, max_length=200, index=True)
+    channel_id: str = Field(max_length=40)
+    service_url: str = Field(max_length=512)
+    tenant_id: str | None = Field(default=None, max_length=100)
+    bot_id: str = Field(max_length=200)
+    # When the welcome was sent: Teams announces an install twice (installationUpdate and
+    # conversationUpdate), and the welcome must come once.
+    welcomed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -1,0 +1,51 @@
+"""The bot's address book: every conversation it is in, kept fresh for proactive messages."""
+
+from __future__ import annotations
+
+from botbuilder.schema import Activity
+
+from storage import conversations
+from storage.conversations import ConversationAddress
+from storage.db import SessionFactory
+
+# Addresses already written by this process; a write is needed only when one changes.
+_REMEMBERED_MAX = 10_000
+
+
+def address_of(activity: Activity) -> ConversationAddress | None:
+    """The reference a proactive message needs, from an inbound activity (None if incomplete)."""
+    conversation = activity.conversation
+    if conversation is None or not conversation.id or not activity.service_url:
+        return None
+    kind = conversation.conversation_type or "personal"
+    sender = activity.from_property
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = conversation.tenant_id or (channel_data.get("tenant") or {}).get("id")
+    return ConversationAddress(
+        conversation_id=conversation.id,
+        conversation_type=kind,
+        person_aad_object_id=sender.aad_object_id if sender and kind == "personal" else None,
+        channel_id=activity.channel_id or "msteams",
+        service_url=activity.service_url,
+        tenant_id=tenant,
+        bot_id=activity.recipient.id if activity.recipient else "",
+    )
+
+
+class ConversationBook:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+        self._remembered: dict[str, ConversationAddress] = {}
+
+    async def remember(self, address: ConversationAddress) -> None:
+        if self._remembered.get(address.conversation_id) == address:
+            return
+        async with self._sessions() as session, session.begin():
+            await conversations.remember_conversation(session, address)
+        if len(self._remembered) >= _REMEMBERED_MAX:
+            self._remembered.clear()
+        self._remembered[address.conversation_id] = address
+
+    async def claim_welcome(self, conversation_id: str) -> bool:
+        async with self._sessions() as session, session.begin():
+            return await conversations.claim_welcome(session, conversation_id=conversation_id)
