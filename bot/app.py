@@ -27,6 +27,7 @@ from bot.connector_reuse import ReusingAuthentication
 from bot.conversation_book import ConversationBook
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues
+from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
 from bot.turn_errors import make_turn_error_handler
 from dialogs.report_dialog import ReportDialog
@@ -67,6 +68,7 @@ def build_bot(settings: Settings, sessions: SessionFactory, clock: Clock) -> Avv
         ),
         desk=desk,
         conversations=ConversationBook(sessions),
+        cards=ReportCards(desk, clock),
         catalogues=catalogues,
         commands=commands,
         default_language=settings.default_language,

@@ -7,12 +7,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 from dotenv import dotenv_values, find_dotenv
 
 from bot.app import create_app
 from bot.config import Settings, SettingsError, load_settings
+from bot.manifest_package import PackageError, build_package
 from bot.playground import (
     PlaygroundMissing,
     PlaygroundOptions,
@@ -41,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         "playground", help="run the bot in dev mode with the Agents Playground (Teams emulator)"
     )
     playground.add_argument("--port", type=int, help="the bot's port (default PORT or 3978)")
+    manifest = commands.add_parser("manifest", help="the Teams app package")
+    manifest.add_argument("action", choices=["package"], help="write the zip an admin uploads")
+    manifest.add_argument("--out", type=Path, default=Path("build"), help="folder (build/)")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply migrations")
     return parser
@@ -61,6 +66,16 @@ def _serve(settings: Settings, *, with_playground: bool = False) -> None:
     web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
+def _package(settings: Settings, out_dir: Path) -> int:
+    try:
+        target = build_package(settings, out_dir)
+    except PackageError as error:
+        logger.error("cannot build the app package: %s", error)
+        return 2
+    logger.info("Teams app package written to %s", target)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = _parser().parse_args(argv)
@@ -72,10 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "port", None):
         env["PORT"] = str(args.port)
     try:
-        settings = load_settings(env)
+        settings = load_settings(env, serving=args.command != "manifest")
     except SettingsError as error:
         logger.error("cannot start: %s", error)
         return 2
+    if args.command == "manifest":
+        return _package(settings, args.out)
     if args.command == "db":
         upgrade(settings.database_url)
         logger.info("database is up to date")

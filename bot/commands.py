@@ -16,6 +16,7 @@ from dialogs.answers import normalise
 
 class Intent(Enum):
     REPORT = "report"
+    FORM = "form"
     MINE = "mine"
     HELP = "help"
     CANCEL = "cancel"
@@ -32,6 +33,7 @@ class Command:
 
 
 _PHRASE_INTENTS = (
+    Intent.FORM,
     Intent.REPORT,
     Intent.MINE,
     Intent.HELP,

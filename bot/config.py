@@ -33,13 +33,21 @@ class Settings:
     # developer's machine and the Agents Playground, and it must be asked for by name.
     dev_mode: bool = False
     migrate_on_start: bool = True
+    # The Teams app package (python -m bot manifest package).
+    teams_app_id: str = ""  # defaults to the bot's app id
+    valid_domains: tuple[str, ...] = ()
+    web_app_id: str = ""  # webApplicationInfo.id, for single sign-on; empty: left out
+    web_app_resource: str = ""
 
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
+def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
+    """Settings from the environment. `serving=False` (building the app package) needs the
+    bot's id but not its secret: an admin packaging the app need not hold the password."""
+
     def get(name: str, default: str = "") -> str:
         return env.get(name, default).strip()
 
@@ -53,12 +61,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
     if app_type is None:
         raise SettingsError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
-    if not app_id and not dev_mode:
+    if serving and not app_id and not dev_mode:
         raise SettingsError(
             "MicrosoftAppId is not set. Set the bot's credentials, or AVVIK_DEV_MODE=1 to run "
             "without authentication on a developer machine."
         )
-    if app_id and app_type != "UserAssignedMSI" and not app_password:
+    if serving and app_id and app_type != "UserAssignedMSI" and not app_password:
         raise SettingsError("MicrosoftAppPassword is required when MicrosoftAppId is set")
     if app_type in ("SingleTenant", "UserAssignedMSI") and app_id and not tenant:
         raise SettingsError(f"MicrosoftAppTenantId is required for {app_type}")
@@ -78,4 +86,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         default_language=language,
         dev_mode=dev_mode,
         migrate_on_start=get("AVVIK_MIGRATE_ON_START", "1").lower() in _TRUE,
+        teams_app_id=get("TEAMS_APP_ID"),
+        valid_domains=tuple(d.strip() for d in get("TEAMS_VALID_DOMAINS").split(",") if d.strip()),
+        web_app_id=get("TEAMS_WEB_APP_ID"),
+        web_app_resource=get("TEAMS_WEB_APP_RESOURCE"),
     )

@@ -23,10 +23,12 @@ from botbuilder.schema import (
     TextFormatTypes,
 )
 
+from bot.cards import SUBMIT_REPORT
 from bot.commands import CommandParser, Intent
 from bot.conversation_book import ConversationBook, address_of
 from bot.i18n import Catalogues, Texts, resolve_language
-from bot.replies import help_text, menu_buttons, my_reports_text, welcome_text
+from bot.replies import help_text, menu_buttons, welcome_text
+from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
 from bot.turn_locks import KeyedLocks
 from dialogs.report_dialog import ReportDialog
@@ -55,6 +57,9 @@ async def _as_markdown(
     return await send()
 
 
+_PERSONAL_ONLY = (Intent.REPORT, Intent.RESTART, Intent.FORM, Intent.MINE)
+
+
 def _is_personal(activity: Activity) -> bool:
     kind = activity.conversation.conversation_type if activity.conversation else None
     return kind in (None, "personal")
@@ -68,6 +73,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         report_dialog: ReportDialog,
         desk: SqlReportDesk,
         conversations: ConversationBook,
+        cards: ReportCards,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -78,6 +84,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._dialogs.add(report_dialog)
         self._desk = desk
         self._conversations = conversations
+        self._cards = cards
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
@@ -135,12 +142,23 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         TurnContext.remove_recipient_mention(turn_context.activity)
+        texts: Texts = turn_context.turn_state[TEXTS_KEY]
+        reporter: Reporter = turn_context.turn_state[REPORTER_KEY]
+        personal = _is_personal(turn_context.activity)
+        value = turn_context.activity.value
+        if isinstance(value, dict) and value.get("action") == SUBMIT_REPORT:
+            # A card stands on its own: taken even while a typed report is open, which stays.
+            if personal:
+                await self._cards.take_submitted(turn_context, texts, reporter, value)
+            else:
+                await turn_context.send_activity(texts("menu.personal_only"))
+            return
+
         dialog_context = await self._dialogs.create_context(turn_context)
         if dialog_context.active_dialog is not None:
             await dialog_context.continue_dialog()
             return
 
-        texts: Texts = turn_context.turn_state[TEXTS_KEY]
         text = (turn_context.activity.text or "").strip()
         if not text:
             problem = "attachment_only" if turn_context.activity.attachments else "empty"
@@ -148,16 +166,15 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             return
 
         command = self._commands.parse(text)
-        if command.intent in (Intent.REPORT, Intent.RESTART, Intent.MINE) and not _is_personal(
-            turn_context.activity
-        ):
+        if command.intent in _PERSONAL_ONLY and not personal:
             # Reports hold health data: never in a group chat or a channel.
             await turn_context.send_activity(texts("menu.personal_only"))
         elif command.intent in (Intent.REPORT, Intent.RESTART):
             await dialog_context.begin_dialog(ReportDialog.__name__)
+        elif command.intent is Intent.FORM:
+            await self._cards.send_form(turn_context, texts, reporter)
         elif command.intent is Intent.MINE:
-            lines = await self._desk.reports_of(turn_context.turn_state[REPORTER_KEY])
-            await turn_context.send_activity(my_reports_text(lines, texts))
+            await self._cards.send_my_reports(turn_context, texts, reporter)
         elif command.intent is Intent.HELP:
             await self._send_menu(turn_context, texts, help_text(texts))
         elif command.intent is Intent.LANGUAGE:

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYGROUND_PORT = 56150
+# Who is who in the emulator: staff, leader, adviser (see the file). Its personal chat's id
+# is ours, so the Playground's connector knows the chat the bot answers in.
+CONFIG = ROOT / "e2e" / ".m365agentsplayground.yml"
 CONVERSATION_ID = "avviksboten-personal"
 
 
@@ -64,6 +67,7 @@ def start_playground(options: PlaygroundOptions) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "TEAMSAPPTESTER_BROWSER": "none",  # it would otherwise try to open a browser and die
+        "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(CONFIG),
     }
     # Standard input stays open as a pipe: the Playground exits when it reaches end of input.
     # The command is the pinned Playground and our own arguments, nothing a user typed.

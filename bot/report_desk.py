@@ -3,7 +3,7 @@ a person chose."""
 
 from __future__ import annotations
 
-from dialogs.report_desk import KnownUnit
+from dialogs.report_desk import KnownUnit, Receipt
 from dialogs.report_draft import ReportDraft
 from dialogs.turn import Clock, Reporter
 from storage import organisation
@@ -26,7 +26,7 @@ class SqlReportDesk:
             unit = await organisation.find_unit_by_name(session, name=name)
         return KnownUnit(unit.id, unit.name) if unit else None
 
-    async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> str:
+    async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> Receipt:
         assert draft.description
         assert draft.harm
         assert draft.category
@@ -54,7 +54,7 @@ class SqlReportDesk:
                 reported_at=self._clock(),
             ),
         )
-        return submitted.case_number
+        return Receipt(submitted.case_number, submitted.created)
 
     async def reports_of(self, reporter: Reporter) -> list[ReportLine]:
         async with self._sessions() as session:

@@ -149,7 +149,12 @@ def _absolute(text: str, local_now: datetime) -> When | Problem:
     return _time_today(text, local_now) or dated or Problem("when_unparsed")
 
 
-def parse_when(raw: str | None, *, now: datetime, phrases: WhenPhrases) -> When | Problem:
+NO_PHRASES = WhenPhrases(frozenset(), frozenset(), frozenset())
+
+
+def parse_when(
+    raw: str | None, *, now: datetime, phrases: WhenPhrases = NO_PHRASES
+) -> When | Problem:
     """A quick answer ("i går 14:30"), a date ("24.11.2026 kl. 14:30", "2026-11-24"), or a
     time today ("14:30"); never in the future and never before the year 2000."""
     if raw is None or not raw.strip():

@@ -15,6 +15,12 @@ class KnownUnit:
     name: str
 
 
+@dataclass(frozen=True)
+class Receipt:
+    case_number: str
+    created: bool  # False when this draft or card was already stored (a repeated submit)
+
+
 class ReportDesk(Protocol):
     async def unit_of(self, reporter: Reporter) -> KnownUnit | None:
         """The reporter's own unit, when the organisation knows them."""
@@ -22,5 +28,5 @@ class ReportDesk(Protocol):
     async def find_unit(self, name: str) -> KnownUnit | None:
         """The unit a typed name means, when exactly one does."""
 
-    async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> str:
-        """Store the confirmed report once; returns its case number."""
+    async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> Receipt:
+        """Store the confirmed report once, however often it is submitted."""

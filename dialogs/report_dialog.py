@@ -249,9 +249,9 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         draft = ReportDraft.from_dict(step.values["draft"])
         texts = texts_of(step.context)
         if step.result.value == SUBMIT:
-            case = await self._desk.submit(draft, reporter_of(step.context), texts.language)
-            await step.context.send_activity(texts("report.receipt", case=case))
-            return await step.end_dialog(case)
+            receipt = await self._desk.submit(draft, reporter_of(step.context), texts.language)
+            await step.context.send_activity(texts("report.receipt", case=receipt.case_number))
+            return await step.end_dialog(receipt.case_number)
         if step.result.value == EDIT:
             choices = [self._choice(f, texts, f"field.{f}") for f in FIELDS]
             return await self._ask_choice(

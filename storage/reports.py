@@ -43,6 +43,10 @@ class NewReport:
     reported_at: datetime
 
 
+class ForeignSubmission(Exception):
+    """The submission key belongs to someone else's report (a forged or copied card)."""
+
+
 @dataclass(frozen=True)
 class Submitted:
     case_number: str
@@ -79,21 +83,28 @@ async def _next_sequence(session: AsyncSession, year: int) -> int:
     return int(sequence)
 
 
-async def _find_submitted(session: AsyncSession, submission_key: str) -> Submitted | None:
+async def _find_submitted(
+    session: AsyncSession, submission_key: str, reporter_aad_object_id: str
+) -> Submitted | None:
     row = (
         await session.execute(
-            select(col(Report.id), col(Report.case_number)).where(
-                col(Report.submission_key) == submission_key
-            )
+            select(col(Report.id), col(Report.case_number), col(Person.aad_object_id))
+            .outerjoin(Person, col(Person.id) == col(Report.reporter_id))
+            .where(col(Report.submission_key) == submission_key)
         )
     ).first()
-    return Submitted(row.case_number, row.id, created=False) if row else None
+    if row is None:
+        return None
+    if row.aad_object_id != reporter_aad_object_id:
+        raise ForeignSubmission(submission_key)
+    return Submitted(row.case_number, row.id, created=False)
 
 
 async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
-    """Store the report once, with its case number and a `created` event; idempotent by key."""
+    """Store the report once, with its case number and a `created` event; idempotent by key.
+    A key that belongs to another person's report raises `ForeignSubmission`."""
     async with sessions() as session:
-        existing = await _find_submitted(session, new.submission_key)
+        existing = await _find_submitted(session, new.submission_key, new.reporter_aad_object_id)
         if existing:
             return existing
     try:
@@ -138,7 +149,9 @@ async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
     except IntegrityError:
         # The same draft was submitted twice at once and the other one won: report that one.
         async with sessions() as session:
-            existing = await _find_submitted(session, new.submission_key)
+            existing = await _find_submitted(
+                session, new.submission_key, new.reporter_aad_object_id
+            )
         if existing is None:
             raise
         return existing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +62,19 @@ class Chat:
     async def says(self, text: str | None = None, **extra: Any) -> str:
         """The bot's answer as one text (several messages joined by a blank line)."""
         return "\n\n".join(a.text or "" for a in await self.say(text, **extra))
+
+
+def card_of(activity: Activity) -> dict[str, Any]:
+    """The one Adaptive Card a message carries."""
+    [attachment] = activity.attachments or []
+    assert attachment.content_type == "application/vnd.microsoft.card.adaptive"
+    card: dict[str, Any] = attachment.content
+    return card
+
+
+def card_words(activity: Activity) -> str:
+    """Every text a card shows, as one string to search in."""
+    return json.dumps(card_of(activity)["body"], ensure_ascii=False)
 
 
 def buttons(activity: Activity) -> list[str]:

@@ -15,6 +15,8 @@ from aiohttp import web
 class FakeConnector:
     def __init__(self) -> None:
         self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # conversation -> (activity id, the activity that replaced it)
+        self.updated: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -23,6 +25,7 @@ class FakeConnector:
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities", self._receive)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._receive)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -36,8 +39,17 @@ class FakeConnector:
             await self._runner.cleanup()
 
     async def _receive(self, request: web.Request) -> web.Response:
-        self.sent[request.match_info["conversation"]].append(await request.json())
-        return web.json_response({"id": f"reply-{next(self._ids)}"})
+        activity = await request.json()
+        # Kept as Teams keeps it: under the id the bot is told, which a card submit replies to.
+        activity["id"] = f"reply-{next(self._ids)}"
+        self.sent[request.match_info["conversation"]].append(activity)
+        return web.json_response({"id": activity["id"]})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        activity_id = request.match_info["activity"]
+        replacement = await request.json()
+        self.updated[request.match_info["conversation"]].append((activity_id, replacement))
+        return web.json_response({"id": activity_id})
 
     def texts(self, conversation_id: str) -> list[str]:
         return [

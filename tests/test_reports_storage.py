@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage.db import SessionFactory
 from storage.models import Report, ReportEvent
-from storage.reports import NewReport, reports_by_reporter, submit_report
+from storage.reports import ForeignSubmission, NewReport, reports_by_reporter, submit_report
 
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 
@@ -70,6 +70,17 @@ async def test_same_submission_twice_stores_one_report(sessions: SessionFactory)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 1
         assert await session.scalar(select(func.count()).select_from(ReportEvent)) == 1
+
+
+async def test_another_persons_submission_key_is_refused(sessions: SessionFactory) -> None:
+    """A copied or forged card cannot be used to learn someone else's case number."""
+    karis = new_report()
+    await submit_report(sessions, karis)
+    pers = replace(karis, reporter_aad_object_id="aad-per", reporter_name="Per")
+    with pytest.raises(ForeignSubmission):
+        await submit_report(sessions, pers)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 1
 
 
 async def test_stored_report_keeps_what_was_confirmed(sessions: SessionFactory) -> None:

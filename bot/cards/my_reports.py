@@ -1,0 +1,38 @@
+"""«Mine avvik»: the reporter's latest reports and where each stands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.cards import Card, adaptive_card, heading, paragraph
+from bot.i18n import Texts
+from bot.oslo_time import format_date
+from bot.replies import my_reports_text
+from storage.reports import ReportLine
+
+
+def my_reports_card(texts: Texts, lines: Sequence[ReportLine]) -> Card:
+    body = [heading(texts("mine.card_title"))]
+    if not lines:
+        body.append(paragraph(texts("mine.none")))
+    for line in lines:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    {
+                        "type": "TextBlock",
+                        "text": f"{line.case_number} · {texts(f'status.{line.status}')}",
+                        "weight": "Bolder",
+                        "wrap": True,
+                    },
+                    paragraph(
+                        f"{format_date(line.reported_at)} · {texts(f'category.{line.category}')}"
+                        f" · {texts(f'severity.{line.severity}')}",
+                        subtle=True,
+                    ),
+                ],
+            }
+        )
+    return adaptive_card(body, fallback_text=my_reports_text(lines, texts))

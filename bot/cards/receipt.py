@@ -1,0 +1,29 @@
+"""The receipt: what was registered, under which case number."""
+
+from __future__ import annotations
+
+from bot.cards import Card, adaptive_card, facts, heading, paragraph
+from bot.i18n import Texts
+from bot.oslo_time import format_moment
+from dialogs.report_draft import ReportDraft
+
+
+def receipt_card(texts: Texts, *, case_number: str, draft: ReportDraft) -> Card:
+    when = format_moment(draft.occurred, texts, time_known=draft.occurred_time_known)
+    return adaptive_card(
+        [
+            heading(texts("card.receipt_title", case=case_number)),
+            facts(
+                [
+                    (texts("card.case_number"), case_number),
+                    (texts("field.category"), texts(f"category.{draft.category}")),
+                    (texts("field.severity"), texts(f"severity.{draft.severity}")),
+                    (texts("field.unit"), draft.unit_name or texts("field.not_given")),
+                    (texts("field.when"), when),
+                    (texts("card.status"), texts("status.new")),
+                ]
+            ),
+            paragraph(texts("card.receipt_next")),
+        ],
+        fallback_text=texts("report.receipt", case=case_number),
+    )

@@ -1,0 +1,138 @@
+"""Every Adaptive Card the bot sends is valid Adaptive Card 1.5, in every language."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bot.cards.my_reports import my_reports_card
+from bot.cards.receipt import receipt_card
+from bot.cards.report_form import report_form_card
+from bot.domain import Category, Harm, Severity
+from bot.i18n import Texts
+from bot.report_form import CONTROLS, INPUTS, read_report_form
+from dialogs.report_draft import ReportDraft
+from storage.reports import ReportLine
+from tests.chat import CATALOGUES, NN, NOW
+
+SCHEMA = (
+    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "adaptive-card-1.5.schema.json"
+)
+CARD_ID = "0123456789abcdef0123456789abcdef"
+LANGUAGES = ["nn", "nb", "en"]
+
+
+def card_errors(card: Any) -> list[str]:
+    validator = jsonschema.Draft6Validator(json.loads(SCHEMA.read_text("utf-8")))
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(card)]
+
+
+def form(texts: Texts, own_unit: str | None = "Vossevangen skule") -> dict[str, Any]:
+    return report_form_card(
+        texts, card_id=CARD_ID, conversation_id="a:kari", now=NOW, own_unit=own_unit
+    )
+
+
+def a_draft() -> ReportDraft:
+    draft = ReportDraft(submission_key=CARD_ID)
+    for name, value in {
+        "description": "Elev slo tilsett i andletet i friminuttet.",
+        "harm": "injury",
+        "category": "violence_threats",
+        "severity": "medium",
+        "unit": {"id": None, "name": "Vossevangen skule"},
+        "location": "Skuleplassen",
+        "when": {"at": "2026-11-24T12:10:00+01:00", "time_known": True},
+        "immediate_action": "",
+        "suggested_measure": "",
+    }.items():
+        draft.record(name, value)
+    return draft
+
+
+def lines() -> list[ReportLine]:
+    return [
+        ReportLine("2026-0002", NOW, "violence_threats", "high", "new"),
+        ReportLine("2026-0001", datetime(2026, 1, 3, 9, tzinfo=UTC), "fall_accident", "low", "new"),
+    ]
+
+
+def inputs(card: Any) -> list[dict[str, Any]]:
+    return [e for e in card["body"] if str(e["type"]).startswith("Input.")]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
+    texts = CATALOGUES[language]
+    cards = {
+        "form": form(texts),
+        "form without a known unit": form(texts, own_unit=None),
+        "receipt": receipt_card(texts, case_number="2026-0001", draft=a_draft()),
+        "mine avvik": my_reports_card(texts, lines()),
+        "mine avvik, none yet": my_reports_card(texts, []),
+    }
+    for name, card in cards.items():
+        assert card["version"] == "1.5", name
+        assert card_errors(card) == [], name
+
+
+def test_the_schema_check_catches_a_broken_card() -> None:
+    broken = form(NN)
+    broken["body"].append({"type": "Input.Text", "isRequired": "yes"})
+    assert card_errors(broken)
+
+
+def test_the_form_asks_what_the_dialog_asks() -> None:
+    card = form(NN)
+    assert [e["id"] for e in inputs(card)] == list(INPUTS)
+    choices = {e["id"]: [c["value"] for c in e["choices"]] for e in inputs(card) if "choices" in e}
+    assert choices == {
+        "harm": [h.value for h in Harm],
+        "category": [c.value for c in Category],
+        "severity": [s.value for s in Severity],
+    }
+    required = {e["id"] for e in inputs(card) if e.get("isRequired")}
+    assert required == {"description", "harm", "category", "severity", "unit", "location", "date"}
+    # Every required input tells the user what is missing, in their words.
+    assert all(e.get("errorMessage") for e in inputs(card) if e.get("isRequired"))
+    [submit] = card["actions"]
+    assert set(submit["data"]) == set(CONTROLS)
+    # The date cannot be set after today, and the unit starts as the reporter's own.
+    date = next(e for e in inputs(card) if e["id"] == "date")
+    assert date["value"] == date["max"] == "2026-11-24"
+    assert next(e for e in inputs(card) if e["id"] == "unit")["value"] == "Vossevangen skule"
+
+
+def test_a_form_filled_in_as_teams_sends_it_is_accepted() -> None:
+    """What Teams posts for the form: the submit data merged with every input by its id."""
+    card = form(NN)
+    value = {
+        **card["actions"][0]["data"],
+        "description": "Bebuar slo etter tilsett under stell.",
+        "harm": "near_miss",
+        "category": "violence_threats",
+        "severity": "low",
+        "unit": "Vossevangen skule",
+        "location": "Gangen",
+        "date": "2026-11-24",
+        "time": "",
+        "immediate_action": "",
+        "suggested_measure": "",
+    }
+    draft = read_report_form(value, conversation_id="a:kari", now=NOW)
+    assert isinstance(draft, ReportDraft)
+    assert draft.submission_key == CARD_ID
+
+
+def test_mine_avvik_lists_every_report_with_status() -> None:
+    text = json.dumps(my_reports_card(NN, lines()), ensure_ascii=False)
+    for expected in ("2026-0002", "2026-0001", "24.11.2026", "03.01.2026", NN("status.new")):
+        assert expected in text
+    assert NN("category.fall_accident") in text
+    assert NN("severity.high") in text
+    assert NN("mine.none") in json.dumps(my_reports_card(NN, []), ensure_ascii=False)
