@@ -16,7 +16,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.cards import Card
 from bot.cards.my_reports import my_reports_card
-from bot.cards.receipt import receipt_card
+from bot.cards.receipt import receipt_card, sent_form_card
 from bot.cards.report_form import report_form_card
 from bot.i18n import Texts
 from bot.report_desk import SqlReportDesk
@@ -99,12 +99,13 @@ class ReportCards:
         card = receipt_card(texts, case_number=receipt.case_number, draft=draft)
         message = _card_message(card, summary=texts("card.receipt_title", case=receipt.case_number))
         await turn_context.send_activity(message)
-        await self._retire_form(turn_context, message.attachments[0])
+        sent = sent_form_card(texts, case_number=receipt.case_number, draft=draft)
+        await self._retire_form(turn_context, CardFactory.adaptive_card(sent))
 
     @staticmethod
     async def _retire_form(turn_context: TurnContext, receipt: Any) -> None:
-        """Replace the filled-in form with the receipt, so the chat shows what happened and the
-        form cannot be sent again. The submission key already makes a resend harmless."""
+        """Replace the filled-in form with what was sent, so the chat keeps the reporter's words
+        and the form cannot be sent again. The submission key already makes a resend harmless."""
         form_id = turn_context.activity.reply_to_id
         if not form_id:
             return

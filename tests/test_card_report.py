@@ -102,10 +102,13 @@ async def test_a_report_by_card_gets_a_receipt_and_retires_the_form(
 
     [receipt] = await kari.submit(card, form_id, **FILLED_IN)
     assert NN("card.receipt_title", case="2026-0001") in words(receipt)
-    # The filled-in form is replaced by the receipt, so it cannot be pressed again by mistake.
+    # The filled-in form becomes what was sent, with no button left to press by mistake.
     [(updated_id, replacement)] = connector.updated[kari.conversation_id]
     assert updated_id == form_id
-    assert replacement["attachments"] == receipt["attachments"]
+    [sent] = [a["content"] for a in replacement["attachments"]]
+    assert "actions" not in sent
+    assert FILLED_IN["description"] in words(replacement)
+    assert NN("card.form_sent", case="2026-0001") in words(replacement)
 
     [report] = await stored(sqlite_url)
     assert (report.case_number, report.category, report.harm, report.severity) == (

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from bot.cards.my_reports import my_reports_card
-from bot.cards.receipt import receipt_card
+from bot.cards.receipt import receipt_card, sent_form_card
 from bot.cards.report_form import report_form_card
 from bot.domain import Category, Harm, Severity
 from bot.i18n import Texts
@@ -73,6 +73,7 @@ def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
         "form": form(texts),
         "form without a known unit": form(texts, own_unit=None),
         "receipt": receipt_card(texts, case_number="2026-0001", draft=a_draft()),
+        "form once sent": sent_form_card(texts, case_number="2026-0001", draft=a_draft()),
         "mine avvik": my_reports_card(texts, lines()),
         "mine avvik, none yet": my_reports_card(texts, []),
     }

@@ -27,3 +27,16 @@ def receipt_card(texts: Texts, *, case_number: str, draft: ReportDraft) -> Card:
         ],
         fallback_text=texts("report.receipt", case=case_number),
     )
+
+
+def sent_form_card(texts: Texts, *, case_number: str, draft: ReportDraft) -> Card:
+    """What the filled-in form becomes once stored: the reporter's own words and the case
+    number, with no button left to press. The receipt itself follows as a new message."""
+    return adaptive_card(
+        [
+            heading(texts("card.form_title")),
+            paragraph(draft.description or ""),
+            paragraph(texts("card.form_sent", case=case_number), subtle=True),
+        ],
+        fallback_text=texts("card.form_sent", case=case_number),
+    )

@@ -44,7 +44,7 @@ def _text(
 
 
 def _choices(texts: Texts, field: str, codes: Any, *, style: str) -> dict[str, Any]:
-    return {
+    element = {
         "type": "Input.ChoiceSet",
         "id": field,
         "label": texts(f"card.label_{field}"),
@@ -53,6 +53,9 @@ def _choices(texts: Texts, field: str, codes: Any, *, style: str) -> dict[str, A
         "errorMessage": texts(f"card.error_{field}"),
         "choices": [{"title": texts(f"{field}.{c.value}"), "value": c.value} for c in codes],
     }
+    if style == "compact":  # a closed list says what to do; radio buttons show it
+        element["placeholder"] = texts(f"card.placeholder_{field}")
+    return element
 
 
 def report_form_card(
