@@ -37,6 +37,27 @@ class Status(StrEnum):
     CLOSED = "closed"  # lukka
 
 
+class Role(StrEnum):
+    """What a person may do; a person may hold several. Stored as these Nynorsk codes."""
+
+    STAFF = "tilsett"
+    LEADER = "leiar"
+    ADVISER = "hms-rådgjevar"
+    SAFETY_REP = "verneombod"
+    ADMIN = "admin"
+
+
+# The kommunalavdelingar (DOMAIN.md); an organisation import refuses any other.
+DEPARTMENTS = (
+    "Helse og omsorg",
+    "Oppvekst",
+    "Teknisk",
+    "Kultur og fritid",
+    "Rådmannens stab",
+    "Anna",
+)
+
+
 # Limits on what a reporter types (characters, after trimming).
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 4000

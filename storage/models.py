@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -27,6 +27,9 @@ class Unit(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("department_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # The municipality's own id for the unit (from its HR or org chart): what the
+    # organisation import matches on, so a renamed unit keeps its reports.
+    code: str | None = Field(default=None, unique=True, max_length=64)
     department_id: int = Field(foreign_key="department.id", index=True)
     name: str = Field(max_length=200)
     headcount: int | None = None
@@ -90,6 +93,8 @@ class Report(SQLModel, table=True):
     immediate_action: str | None = Field(default=None, sa_column=Column(Text))
     suggested_measure: str | None = Field(default=None, sa_column=Column(Text))
     status: str = Field(default="new", max_length=20, index=True)
+    # The reporter asked not to be named to the leader; the HMS adviser still sees who it was.
+    anonymous: bool = False
     language: str = Field(default="nn", max_length=8)
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
@@ -106,6 +111,33 @@ class ReportEvent(SQLModel, table=True):
     kind: str = Field(max_length=40)
     detail: str | None = Field(default=None, sa_column=Column(Text))
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Measure(SQLModel, table=True):
+    """A tiltak: what will be done, who answers for it, by when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=200)
+    due: date
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    done_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ReportCard(SQLModel, table=True):
+    """A handling card sent to a leader or adviser: kept so that every copy can be updated in
+    place when anyone moves the report on."""
+
+    __tablename__ = "report_card"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    conversation_id: str = Field(max_length=512)
+    activity_id: str = Field(max_length=200)
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
 class BotState(SQLModel, table=True):
