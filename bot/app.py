@@ -21,12 +21,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.activity_guard import MAX_BODY_BYTES, read_activity_body
+from bot.background import Background
 from bot.commands import CommandParser
 from bot.config import Settings
 from bot.connector_reuse import ReusingAuthentication
 from bot.conversation_book import ConversationBook
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues
+from bot.leader_desk import LeaderDesk
+from bot.messenger import Messenger, TeamsMessenger
 from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
 from bot.turn_errors import make_turn_error_handler
@@ -44,6 +47,7 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENGINE = web.AppKey("engine", AsyncEngine)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", AvvikBot)
+BACKGROUND = web.AppKey("background", Background)
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,24 @@ class _SdkConfiguration:
     APP_TENANTID: str
 
 
-def build_bot(settings: Settings, sessions: SessionFactory, clock: Clock) -> AvvikBot:
+def build_bot(
+    settings: Settings,
+    sessions: SessionFactory,
+    clock: Clock,
+    *,
+    messenger: Messenger,
+    background: Background,
+) -> AvvikBot:
     storage = SqlStorage(sessions)
     catalogues = Catalogues()
     commands = CommandParser(catalogues)
-    desk = SqlReportDesk(sessions, clock)
+    leaders = LeaderDesk(sessions, messenger, catalogues, clock, settings.default_language)
+
+    async def tell_leaders(report_id: int) -> None:
+        # After the reporter's receipt, not before it: leaders are told in the background.
+        background.spawn(leaders.report_submitted(report_id), name=f"report-{report_id}")
+
+    desk = SqlReportDesk(sessions, clock, after_submit=tell_leaders)
     return AvvikBot(
         conversation_state=ConversationState(storage),
         report_dialog=ReportDialog(
@@ -69,13 +86,14 @@ def build_bot(settings: Settings, sessions: SessionFactory, clock: Clock) -> Avv
         desk=desk,
         conversations=ConversationBook(sessions),
         cards=ReportCards(desk, clock),
+        leaders=leaders,
         catalogues=catalogues,
         commands=commands,
         default_language=settings.default_language,
     )
 
 
-def build_adapter(settings: Settings, bot: AvvikBot) -> CloudAdapter:
+def build_adapter(settings: Settings) -> CloudAdapter:
     configuration = _SdkConfiguration(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
@@ -83,9 +101,7 @@ def build_adapter(settings: Settings, bot: AvvikBot) -> CloudAdapter:
         APP_TENANTID=settings.app_tenant_id,
     )
     authentication = ReusingAuthentication(ConfigurationBotFrameworkAuthentication(configuration))
-    adapter = CloudAdapter(authentication)
-    adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
-    return adapter
+    return CloudAdapter(authentication)
 
 
 async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -94,12 +110,19 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_async_db_engine(settings.database_url)
     app[ENGINE] = engine
-    app[BOT] = build_bot(settings, session_factory(engine), app[CLOCK])
-    app[ADAPTER] = build_adapter(settings, app[BOT])
+    adapter = build_adapter(settings)
+    background = Background()
+    messenger = TeamsMessenger(adapter, settings.app_id)
+    bot = build_bot(
+        settings, session_factory(engine), app[CLOCK], messenger=messenger, background=background
+    )
+    adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
+    app[ADAPTER], app[BOT], app[BACKGROUND] = adapter, bot, background
     try:
         yield
     finally:
-        await app[ADAPTER].bot_framework_authentication.close()
+        await background.drain()
+        await adapter.bot_framework_authentication.close()
         await engine.dispose()
 
 

@@ -18,6 +18,7 @@ class Intent(Enum):
     REPORT = "report"
     FORM = "form"
     MINE = "mine"
+    OPEN = "open"  # a leader's «opne avvik»
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -36,6 +37,7 @@ _PHRASE_INTENTS = (
     Intent.FORM,
     Intent.REPORT,
     Intent.MINE,
+    Intent.OPEN,
     Intent.HELP,
     Intent.CANCEL,
     Intent.RESTART,

@@ -26,7 +26,9 @@ from botbuilder.schema import (
 from bot.cards import SUBMIT_REPORT
 from bot.commands import CommandParser, Intent
 from bot.conversation_book import ConversationBook, address_of
+from bot.handling import HANDLE, SHOW
 from bot.i18n import Catalogues, Texts, resolve_language
+from bot.leader_desk import LeaderDesk
 from bot.replies import help_text, menu_buttons, welcome_text
 from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
@@ -57,7 +59,7 @@ async def _as_markdown(
     return await send()
 
 
-_PERSONAL_ONLY = (Intent.REPORT, Intent.RESTART, Intent.FORM, Intent.MINE)
+_PERSONAL_ONLY = (Intent.REPORT, Intent.RESTART, Intent.FORM, Intent.MINE, Intent.OPEN)
 
 
 def _is_personal(activity: Activity) -> bool:
@@ -74,6 +76,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         desk: SqlReportDesk,
         conversations: ConversationBook,
         cards: ReportCards,
+        leaders: LeaderDesk,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -85,6 +88,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._desk = desk
         self._conversations = conversations
         self._cards = cards
+        self._leaders = leaders
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
@@ -146,12 +150,17 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         reporter: Reporter = turn_context.turn_state[REPORTER_KEY]
         personal = _is_personal(turn_context.activity)
         value = turn_context.activity.value
-        if isinstance(value, dict) and value.get("action") == SUBMIT_REPORT:
+        card_action = value.get("action") if isinstance(value, dict) else None
+        if card_action in (SUBMIT_REPORT, HANDLE, SHOW):
             # A card stands on its own: taken even while a typed report is open, which stays.
-            if personal:
-                await self._cards.take_submitted(turn_context, texts, reporter, value)
-            else:
+            if not personal:
                 await turn_context.send_activity(texts("menu.personal_only"))
+            elif card_action == SUBMIT_REPORT:
+                await self._cards.take_submitted(turn_context, texts, reporter, value)
+            elif card_action == HANDLE:
+                await self._leaders.act(turn_context, texts, reporter, value)
+            else:
+                await self._leaders.show(turn_context, texts, reporter, value)
             return
 
         dialog_context = await self._dialogs.create_context(turn_context)
@@ -175,6 +184,8 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             await self._cards.send_form(turn_context, texts, reporter)
         elif command.intent is Intent.MINE:
             await self._cards.send_my_reports(turn_context, texts, reporter)
+        elif command.intent is Intent.OPEN:
+            await self._leaders.send_open(turn_context, texts, reporter)
         elif command.intent is Intent.HELP:
             await self._send_menu(turn_context, texts, help_text(texts))
         elif command.intent is Intent.LANGUAGE:

@@ -3,6 +3,8 @@ a person chose."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from dialogs.report_desk import KnownUnit, Receipt
 from dialogs.report_draft import ReportDraft
 from dialogs.turn import Clock, Reporter
@@ -10,11 +12,21 @@ from storage import organisation
 from storage.db import SessionFactory
 from storage.reports import NewReport, ReportLine, reports_by_reporter, submit_report
 
+# Told of each new report (once, however often it is submitted): tells the leaders.
+AfterSubmit = Callable[[int], Awaitable[None]]
+
+
+async def _nobody(_report_id: int) -> None:
+    return None
+
 
 class SqlReportDesk:
-    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, after_submit: AfterSubmit = _nobody
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._after_submit = after_submit
 
     async def unit_of(self, reporter: Reporter) -> KnownUnit | None:
         async with self._sessions() as session:
@@ -52,9 +64,12 @@ class SqlReportDesk:
                 suggested_measure=draft.suggested_measure or None,
                 language=language,
                 reported_at=self._clock(),
+                anonymous=draft.anonymous,
             ),
         )
-        return Receipt(submitted.case_number, submitted.created)
+        if submitted.created:
+            await self._after_submit(submitted.report_id)
+        return Receipt(submitted.case_number, submitted.created, submitted.report_id)
 
     async def reports_of(self, reporter: Reporter) -> list[ReportLine]:
         async with self._sessions() as session:

@@ -29,6 +29,8 @@ from dialogs.report_draft import FIELDS, ReportDraft
 WHEN_INPUTS = ("date", "time")
 INPUTS = tuple(name for field in FIELDS for name in (WHEN_INPUTS if field == "when" else (field,)))
 CONTROLS = ("action", "card", "conversation")
+# Not a question of the dialog: a choice on the card (Input.Toggle sends "true" or "false").
+ANONYMOUS = "anonymous"
 _CARD_ID = re.compile(r"^[0-9a-f]{32}$")
 _CODES: dict[str, frozenset[str]] = {
     "harm": frozenset(h.value for h in Harm),
@@ -74,7 +76,8 @@ def read_report_form(
     """The draft the card describes, or every problem with it."""
     if not isinstance(value, Mapping):
         return [FieldProblem(None, Problem("form_stale"))]
-    unknown = sorted(str(k) for k in value if k not in INPUTS and k not in CONTROLS)
+    known = (*INPUTS, *CONTROLS, ANONYMOUS)
+    unknown = sorted(str(k) for k in value if k not in known)
     if unknown:
         return [FieldProblem(None, Problem("form_fields", {"fields": ", ".join(unknown)}))]
     card_id = value.get("card")
@@ -106,6 +109,11 @@ def read_report_form(
             draft.record(name, "")
         else:
             reading.fail(name, checked)
+    anonymous = value.get(ANONYMOUS, "false")
+    if anonymous in ("true", "false"):
+        draft.anonymous = anonymous == "true"
+    else:
+        reading.fail(ANONYMOUS, Problem("form_choice"))
     when = _when(reading, now)
     if isinstance(when, When):
         draft.record("when", {"at": when.at.isoformat(), "time_known": when.time_known})

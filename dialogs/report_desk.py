@@ -19,6 +19,7 @@ class KnownUnit:
 class Receipt:
     case_number: str
     created: bool  # False when this draft or card was already stored (a repeated submit)
+    report_id: int = 0
 
 
 class ReportDesk(Protocol):

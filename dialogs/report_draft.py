@@ -39,6 +39,7 @@ class ReportDraft:
     immediate_action: str | None = None  # "" means: asked, nothing to add
     suggested_measure: str | None = None
     editing: str | None = None  # the field being changed from the summary
+    anonymous: bool = False  # the reporter asked not to be named to the leader
 
     @classmethod
     def new(cls) -> ReportDraft:

@@ -41,6 +41,7 @@ class NewReport:
     suggested_measure: str | None
     language: str
     reported_at: datetime
+    anonymous: bool = False  # not named to the leader; the HMS adviser still sees who
 
 
 class ForeignSubmission(Exception):
@@ -131,6 +132,7 @@ async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
                 immediate_action=new.immediate_action,
                 suggested_measure=new.suggested_measure,
                 language=new.language,
+                anonymous=new.anonymous,
                 updated_at=new.reported_at,
             )
             session.add(report)

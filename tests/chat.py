@@ -11,9 +11,11 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
 from bot.app import build_bot
+from bot.background import Background
 from bot.config import Settings
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues, Texts
+from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
 
 # Tuesday 24 November 2026, 14:30 in Voss.
@@ -22,8 +24,33 @@ CATALOGUES = Catalogues()
 NN, NB, EN = CATALOGUES["nn"], CATALOGUES["nb"], CATALOGUES["en"]
 
 
-def make_bot(sessions: SessionFactory, *, now: datetime = NOW) -> AvvikBot:
-    return build_bot(Settings(dev_mode=True), sessions, lambda: now)
+class RecordingMessenger:
+    """Proactive messages, kept instead of sent: (conversation id, activity)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Activity]] = []
+        self.updated: list[tuple[str, str, Activity]] = []
+
+    async def send(self, address: ConversationAddress, activity: Activity) -> str:
+        self.sent.append((address.conversation_id, activity))
+        return f"proactive-{len(self.sent)}"
+
+    async def update(
+        self, address: ConversationAddress, activity_id: str, activity: Activity
+    ) -> None:
+        self.updated.append((address.conversation_id, activity_id, activity))
+
+
+def make_bot(
+    sessions: SessionFactory, *, now: datetime = NOW, messenger: RecordingMessenger | None = None
+) -> AvvikBot:
+    return build_bot(
+        Settings(dev_mode=True),
+        sessions,
+        lambda: now,
+        messenger=messenger or RecordingMessenger(),
+        background=Background(),
+    )
 
 
 @dataclass

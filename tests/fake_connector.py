@@ -5,6 +5,7 @@ Used by the HTTP tests and by `bench/turns.py`. It listens on a free loopback po
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import defaultdict
 from typing import Any
@@ -19,6 +20,11 @@ class FakeConnector:
         self.updated: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        # Answers to give instead of success, one per request, oldest first: (status, headers).
+        self.failures: list[tuple[int, dict[str, str]]] = []
+        self.refused: set[str] = set()  # conversations that answer 403 (the app was removed)
+        self.requests = 0  # every request, failed or not
+        self.request_times: list[float] = []
         self.url = ""
 
     async def start(self) -> str:
@@ -38,7 +44,25 @@ class FakeConnector:
         if self._runner:
             await self._runner.cleanup()
 
+    def _failure(self, conversation: str) -> web.Response | None:
+        self.requests += 1
+        self.request_times.append(asyncio.get_running_loop().time())
+        if conversation in self.refused:
+            status, headers = 403, {}
+        elif self.failures:
+            status, headers = self.failures.pop(0)
+        else:
+            return None
+        return web.json_response(
+            {"error": {"code": "Failed", "message": f"fake {status}"}},
+            status=status,
+            headers=headers,
+        )
+
     async def _receive(self, request: web.Request) -> web.Response:
+        failed = self._failure(request.match_info["conversation"])
+        if failed:
+            return failed
         activity = await request.json()
         # Kept as Teams keeps it: under the id the bot is told, which a card submit replies to.
         activity["id"] = f"reply-{next(self._ids)}"
@@ -46,6 +70,9 @@ class FakeConnector:
         return web.json_response({"id": activity["id"]})
 
     async def _update(self, request: web.Request) -> web.Response:
+        failed = self._failure(request.match_info["conversation"])
+        if failed:
+            return failed
         activity_id = request.match_info["activity"]
         replacement = await request.json()
         self.updated[request.match_info["conversation"]].append((activity_id, replacement))

@@ -66,6 +66,11 @@ def test_a_good_card_becomes_the_same_draft_a_dialog_would_make() -> None:
     assert draft.submission_key == CARD_ID
 
 
+def test_the_anonymous_toggle_is_kept() -> None:
+    assert not read(submitted()).anonymous  # type: ignore[union-attr]
+    assert read(submitted(anonymous="true")).anonymous  # type: ignore[union-attr]
+
+
 def test_without_a_time_the_date_alone_is_kept() -> None:
     draft = read(submitted(time=DROP))
     assert isinstance(draft, ReportDraft)
@@ -104,6 +109,8 @@ def test_every_missing_required_field_is_named() -> None:
         ({"date": "1999-12-31"}, {"when": "when_too_old"}),
         ({"date": "i morgon"}, {"when": "when_unparsed"}),
         ({"date": 20261124}, {"when": "form_type"}),
+        ({"anonymous": "yes"}, {"anonymous": "form_choice"}),
+        ({"anonymous": True}, {"anonymous": "form_choice"}),
         ({"time": ["07", "45"]}, {"when": "form_type"}),
     ],
 )

@@ -88,6 +88,15 @@ def report_form_card(
         _text(
             texts, "suggested_measure", required=False, max_length=OPTIONAL_TEXT_MAX, multiline=True
         ),
+        {
+            "type": "Input.Toggle",
+            "id": "anonymous",
+            "title": texts("card.label_anonymous"),
+            "value": "false",
+            "valueOn": "true",
+            "valueOff": "false",
+        },
+        paragraph(texts("card.anonymous_help"), subtle=True),
     ]
     submit = {
         "type": "Action.Submit",

@@ -1,0 +1,58 @@
+"""«Opne avvik»: what is waiting for the leader, the longest waiting first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.cards import Card, adaptive_card, heading, paragraph
+from bot.handling import SHOW
+from bot.i18n import Texts
+from bot.oslo_time import format_date
+from storage.handling import OpenLine
+
+
+def open_reports_card(texts: Texts, lines: Sequence[OpenLine]) -> Card:
+    body: list[dict[str, Any]] = [heading(texts("open.title", count=len(lines)))]
+    if not lines:
+        body.append(paragraph(texts("open.none")))
+    for line in lines:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    {
+                        "type": "TextBlock",
+                        "text": texts(
+                            "open.line",
+                            case=line.case_number,
+                            severity=texts(f"severity.{line.severity}"),
+                            status=texts(f"status.{line.status.value}"),
+                        ),
+                        "weight": "Bolder",
+                        "wrap": True,
+                    },
+                    paragraph(
+                        texts(
+                            "open.detail",
+                            date=format_date(line.reported_at),
+                            unit=line.unit_name or "–",
+                            category=texts(f"category.{line.category}"),
+                        ),
+                        subtle=True,
+                    ),
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            {
+                                "type": "Action.Submit",
+                                "title": texts("open.show", case=line.case_number),
+                                "data": {"action": SHOW, "report": line.id},
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+    return adaptive_card(body, fallback_text=texts("open.title", count=len(lines)))

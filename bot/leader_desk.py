@@ -1,0 +1,268 @@
+"""The leader's side: told of new reports, «opne avvik», and the handling card's buttons.
+
+Every button press is checked again here, whatever the card says: who presses (`bot.access`),
+the report's state now (`bot.handling.next_status`) and the card's version (a stale card
+changes nothing). After a change every copy of the card is redrawn in place, in each
+reader's language and with what each may do.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity
+
+from bot.access import Actor, may_handle, may_see_reporter, may_view
+from bot.cards import Card
+from bot.cards.handling import handling_card
+from bot.cards.open_reports import open_reports_card
+from bot.conversation_book import address_of
+from bot.handling import HandlingRequest, Op, Refusal, next_status, read_request
+from bot.i18n import Catalogues, Texts
+from bot.messenger import DeliveryFailed, Messenger
+from bot.oslo_time import to_oslo
+from bot.report_cards import problems_text
+from dialogs.turn import Clock, Reporter
+from storage import handling
+from storage.conversations import ConversationAddress
+from storage.db import SessionFactory
+from storage.handling import HandlingView, NewMeasure, Recipient, ReportNotFound, StaleReport
+
+logger = logging.getLogger(__name__)
+
+_KIND = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
+_DONE = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
+
+
+def card_message(card: Card, *, summary: str) -> Activity:
+    message: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    message.summary = summary
+    return message
+
+
+class LeaderDesk:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        messenger: Messenger,
+        catalogues: Catalogues,
+        clock: Clock,
+        default_language: str,
+    ) -> None:
+        self._sessions = sessions
+        self._messenger = messenger
+        self._catalogues = catalogues
+        self._clock = clock
+        self._default_language = default_language
+
+    # --- told of a new report -------------------------------------------------------------
+
+    async def report_submitted(self, report_id: int) -> None:
+        """Send the handling card to the unit's leaders (and the advisers where due). The one
+        place that sends it: the outbox will take its place."""
+        async with self._sessions() as session:
+            recipients = await handling.recipients_of_new_report(session, report_id=report_id)
+            view = await handling.handling_view(session, report_id=report_id)
+        for recipient in recipients:
+            if recipient.address is None:
+                logger.warning("report %s: the bot is not installed for a recipient", report_id)
+                continue
+            texts = self._texts(recipient.language)
+            card = await self._card_for(recipient, view, texts)
+            summary = texts("handling.new_for_leader", case=view.case_number)
+            try:
+                activity_id = await self._messenger.send(
+                    recipient.address, card_message(card, summary=summary)
+                )
+            except DeliveryFailed:
+                continue
+            await self._remember_card(
+                report_id, recipient.person_id, recipient.address, activity_id
+            )
+
+    # --- «opne avvik» and «vis» -----------------------------------------------------------
+
+    async def send_open(self, turn_context: TurnContext, texts: Texts, who: Reporter) -> None:
+        async with self._sessions() as session:
+            actor = await handling.actor_of(session, aad_object_id=who.identity)
+            if not actor.follows_reports:
+                await turn_context.send_activity(texts("open.not_a_leader"))
+                return
+            lines = await handling.open_reports(session, actor=actor)
+        card = open_reports_card(texts, lines)
+        await turn_context.send_activity(
+            card_message(card, summary=texts("open.title", count=len(lines)))
+        )
+
+    async def show(
+        self, turn_context: TurnContext, texts: Texts, who: Reporter, value: Any
+    ) -> None:
+        report_id = value.get("report") if isinstance(value, dict) else None
+        if not isinstance(report_id, int) or isinstance(report_id, bool):
+            await turn_context.send_activity(texts("problem.form_stale"))
+            return
+        async with self._sessions() as session:
+            actor = await handling.actor_of(session, aad_object_id=who.identity)
+            try:
+                view = await handling.handling_view(session, report_id=report_id)
+            except ReportNotFound:
+                view = None
+        if view is None or not may_view(actor, view.scope):
+            # The same answer for «not there» and «not yours»: a card id reveals nothing.
+            await turn_context.send_activity(texts("handling.not_found"))
+            return
+        card = self._card(actor, view, texts)
+        response = await turn_context.send_activity(
+            card_message(card, summary=texts("handling.title", case=view.case_number, severity=""))
+        )
+        address = address_of(turn_context.activity)
+        if response and response.id and actor.person_id is not None and address:
+            await self._remember_card(view.id, actor.person_id, address, response.id)
+
+    # --- a button on the handling card ----------------------------------------------------
+
+    async def act(self, turn_context: TurnContext, texts: Texts, who: Reporter, value: Any) -> None:
+        today = to_oslo(self._clock()).date()
+        request = read_request(value, today=today)
+        if isinstance(request, list):
+            await turn_context.send_activity(problems_text(texts, request))
+            return
+        async with self._sessions() as session:
+            actor = await handling.actor_of(session, aad_object_id=who.identity)
+            try:
+                view = await handling.handling_view(session, report_id=request.report_id)
+            except ReportNotFound:
+                view = None
+        if view is None or not may_view(actor, view.scope):
+            await turn_context.send_activity(texts("handling.not_found"))
+            return
+        refusal = self._refusal(actor, view, request)
+        if refusal is None:
+            refusal = await self._apply(actor, view, request)
+        if refusal is not None:
+            await turn_context.send_activity(texts(f"handling.refused_{refusal.value}"))
+            if refusal is Refusal.STALE:
+                await self.refresh_cards(request.report_id)
+            return
+        await self.refresh_cards(request.report_id)
+        done = texts(f"handling.{_DONE[request.op]}")
+        if request.op is Op.CLOSE and not await self._tell_reporter(request.report_id, request):
+            done = texts("handling.closed_not_told")
+        await turn_context.send_activity(done)
+
+    @staticmethod
+    def _refusal(actor: Actor, view: HandlingView, request: HandlingRequest) -> Refusal | None:
+        if not may_handle(actor, view.scope, ignore_status=True):
+            return Refusal.NOT_ALLOWED
+        moved = next_status(request.op, view.status)
+        if isinstance(moved, Refusal):
+            return moved
+        if view.version != request.version:
+            return Refusal.STALE
+        return None
+
+    async def _apply(
+        self, actor: Actor, view: HandlingView, request: HandlingRequest
+    ) -> Refusal | None:
+        moved = next_status(request.op, view.status)
+        assert not isinstance(moved, Refusal)
+        detail: dict[str, object] = {"from": view.status.value, "to": moved.value}
+        measure = None
+        if request.measure is not None:
+            measure = NewMeasure(
+                request.measure.description, request.measure.owner, request.measure.due
+            )
+            detail["measure"] = request.measure.description
+        if request.note is not None:
+            detail["note"] = request.note
+        try:
+            async with self._sessions() as session, session.begin():
+                await handling.change_report(
+                    session,
+                    report_id=view.id,
+                    version=request.version,
+                    status=moved,
+                    actor_id=actor.person_id,
+                    kind=_KIND[request.op],
+                    now=self._clock(),
+                    detail=detail,
+                    measure=measure,
+                )
+        except StaleReport:
+            return Refusal.STALE
+        return None
+
+    async def refresh_cards(self, report_id: int) -> None:
+        """Redraw every copy of the report's card, for each reader as they may see it."""
+        async with self._sessions() as session:
+            view = await handling.handling_view(session, report_id=report_id)
+            copies = await handling.cards_of(session, report_id=report_id)
+            readers = {
+                copy.person_id: await handling.person_by_id(session, person_id=copy.person_id)
+                for copy in copies
+            }
+        for copy in copies:
+            reader = readers[copy.person_id]
+            if reader is None:
+                continue
+            texts = self._texts(reader.language)
+            card = await self._card_for(reader, view, texts)
+            summary = texts("handling.title", case=view.case_number, severity="")
+            try:
+                await self._messenger.update(
+                    copy.address, copy.activity_id, card_message(card, summary=summary)
+                )
+            except DeliveryFailed:
+                logger.warning("report %s: a card could not be updated", report_id)
+
+    async def _tell_reporter(self, report_id: int, request: HandlingRequest) -> bool:
+        async with self._sessions() as session:
+            reporter = await handling.reporter_of(session, report_id=report_id)
+            view = await handling.handling_view(session, report_id=report_id)
+        if reporter is None or reporter.address is None:
+            return False
+        texts = self._texts(reporter.language)
+        message = MessageFactory.text(
+            texts("handling.outcome", case=view.case_number, note=request.note or "")
+        )
+        try:
+            await self._messenger.send(reporter.address, message)
+        except DeliveryFailed:
+            return False
+        return True
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _texts(self, language: str | None) -> Texts:
+        return self._catalogues[language or self._default_language]
+
+    def _card(self, actor: Actor, view: HandlingView, texts: Texts) -> Card:
+        return handling_card(
+            texts,
+            view,
+            show_reporter=may_see_reporter(actor, view.scope),
+            can_handle=may_handle(actor, view.scope),
+            today=to_oslo(self._clock()).date(),
+        )
+
+    async def _card_for(self, person: Recipient, view: HandlingView, texts: Texts) -> Card:
+        async with self._sessions() as session:
+            actor = await handling.actor_of(session, aad_object_id=person.aad_object_id)
+        return self._card(actor, view, texts)
+
+    async def _remember_card(
+        self, report_id: int, person_id: int, address: ConversationAddress, activity_id: str
+    ) -> None:
+        if not activity_id:
+            return
+        async with self._sessions() as session, session.begin():
+            await handling.record_card(
+                session,
+                report_id=report_id,
+                person_id=person_id,
+                conversation_id=address.conversation_id,
+                activity_id=activity_id,
+                now=self._clock(),
+            )

@@ -1,0 +1,85 @@
+"""The rule book: who may see, handle, and see the name behind each report."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.access import (
+    Actor,
+    ReportScope,
+    may_handle,
+    may_manage_organisation,
+    may_see_reporter,
+    may_view,
+)
+from bot.domain import Role, Status
+
+SCHOOL, HOME = 1, 2
+KARI, LIV, SIRI, HANNE, VERA, INGRID, PER = 10, 11, 12, 13, 14, 15, 16
+ACTORS = {
+    "kari (staff, the reporter)": Actor(KARI, frozenset({Role.STAFF})),
+    "per (staff, elsewhere)": Actor(PER, frozenset({Role.STAFF})),
+    "liv (leads the school)": Actor(LIV, frozenset({Role.LEADER}), frozenset({SCHOOL})),
+    "siri (leads the home)": Actor(SIRI, frozenset({Role.LEADER}), frozenset({HOME})),
+    "hanne (HMS adviser)": Actor(HANNE, frozenset({Role.ADVISER})),
+    "vera (verneombod, Oppvekst)": Actor(
+        VERA, frozenset({Role.STAFF, Role.SAFETY_REP}), area_units=frozenset({SCHOOL})
+    ),
+    "ingrid (admin)": Actor(INGRID, frozenset({Role.ADMIN})),
+    "a stranger": Actor(None),
+}
+SCHOOL_REPORT = ReportScope(reporter_id=KARI, unit_id=SCHOOL, status=Status.NEW)
+
+# actor: (may view, may handle, sees the name of an anonymous reporter)
+EXPECTED = {
+    "kari (staff, the reporter)": (True, False, True),
+    "per (staff, elsewhere)": (False, False, False),
+    "liv (leads the school)": (True, True, False),
+    "siri (leads the home)": (False, False, False),
+    "hanne (HMS adviser)": (True, True, True),
+    "vera (verneombod, Oppvekst)": (True, False, False),
+    "ingrid (admin)": (False, False, False),
+    "a stranger": (False, False, False),
+}
+
+
+@pytest.mark.parametrize("who", EXPECTED)
+def test_each_role_sees_and_handles_what_it_should(who: str) -> None:
+    actor, report = ACTORS[who], SCHOOL_REPORT
+    anonymous = ReportScope(KARI, SCHOOL, Status.NEW, anonymous=True)
+    assert (
+        may_view(actor, report),
+        may_handle(actor, report),
+        may_see_reporter(actor, anonymous),
+    ) == (EXPECTED[who])
+
+
+def test_a_named_report_shows_the_name_to_whoever_may_view_it() -> None:
+    assert may_see_reporter(ACTORS["liv (leads the school)"], SCHOOL_REPORT)
+    assert not may_see_reporter(ACTORS["siri (leads the home)"], SCHOOL_REPORT)
+
+
+def test_nobody_handles_a_closed_report_but_it_can_still_be_read() -> None:
+    closed = ReportScope(KARI, SCHOOL, Status.CLOSED)
+    for who in ("liv (leads the school)", "hanne (HMS adviser)"):
+        assert not may_handle(ACTORS[who], closed)
+        assert may_view(ACTORS[who], closed)
+
+
+def test_a_report_without_a_known_unit_is_the_advisers() -> None:
+    loose = ReportScope(PER, None, Status.NEW)
+    assert may_handle(ACTORS["hanne (HMS adviser)"], loose)
+    assert not may_view(ACTORS["liv (leads the school)"], loose)
+    assert not may_view(ACTORS["vera (verneombod, Oppvekst)"], loose)
+    assert may_view(ACTORS["per (staff, elsewhere)"], loose)  # his own
+
+
+def test_a_leader_who_reports_in_their_own_unit_may_handle_it() -> None:
+    own = ReportScope(LIV, SCHOOL, Status.NEW)
+    assert may_handle(ACTORS["liv (leads the school)"], own)
+
+
+def test_only_admins_manage_the_organisation() -> None:
+    assert [who for who, actor in ACTORS.items() if may_manage_organisation(actor)] == [
+        "ingrid (admin)"
+    ]
