@@ -39,6 +39,13 @@ RETRIED_STATUSES = frozenset({412, 429, 502, 504})
 REQUESTS_PER_SECOND = 50
 
 
+def steady_limiter(per_second: int) -> AsyncLimiter:
+    """At most `per_second` requests in any one-second window. A leaky bucket holding N lets
+    N through at once and then N per second, up to 2N in the first second; a bucket of one
+    released every 1/(N-1) s never holds more than 1 + (N-1) = N in a second."""
+    return AsyncLimiter(1, 1 / (per_second - 1))
+
+
 class DeliveryFailed(Exception):
     """Teams would not take the message (and asking again would not help)."""
 
@@ -86,7 +93,7 @@ class TeamsMessenger:
         app_id: str,
         *,
         policy: RetryPolicy = RetryPolicy(),
-        limiter_factory: Callable[[], AsyncLimiter] = lambda: AsyncLimiter(REQUESTS_PER_SECOND, 1),
+        limiter_factory: Callable[[], AsyncLimiter] = lambda: steady_limiter(REQUESTS_PER_SECOND),
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id

@@ -38,6 +38,7 @@ class PlaygroundOptions:
     bot_url: str
     port: int = PLAYGROUND_PORT
     conversation_id: str = CONVERSATION_ID
+    config: Path = CONFIG
 
 
 def playground_command() -> list[str]:
@@ -67,7 +68,7 @@ def start_playground(options: PlaygroundOptions) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "TEAMSAPPTESTER_BROWSER": "none",  # it would otherwise try to open a browser and die
-        "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(CONFIG),
+        "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(options.config),
     }
     # Standard input stays open as a pipe: the Playground exits when it reaches end of input.
     # The command is the pinned Playground and our own arguments, nothing a user typed.

@@ -6,6 +6,7 @@ Used by the HTTP tests and by `bench/turns.py`. It listens on a free loopback po
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 from collections import defaultdict
 from typing import Any
@@ -47,8 +48,9 @@ class FakeConnector:
     def _failure(self, conversation: str) -> web.Response | None:
         self.requests += 1
         self.request_times.append(asyncio.get_running_loop().time())
+        headers: dict[str, str] = {}
         if conversation in self.refused:
-            status, headers = 403, {}
+            status = 403
         elif self.failures:
             status, headers = self.failures.pop(0)
         else:
@@ -77,6 +79,13 @@ class FakeConnector:
         replacement = await request.json()
         self.updated[request.match_info["conversation"]].append((activity_id, replacement))
         return web.json_response({"id": activity_id})
+
+    def busiest_second(self) -> int:
+        """The most requests that arrived within any one second."""
+        times = sorted(self.request_times)
+        return max(
+            (bisect.bisect_left(times, start + 1.0) - i for i, start in enumerate(times)), default=0
+        )
 
     def texts(self, conversation_id: str) -> list[str]:
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.app import build_adapter
 from bot.config import Settings
-from bot.messenger import DeliveryFailed, RetryPolicy, TeamsMessenger
+from bot.messenger import DeliveryFailed, RetryPolicy, TeamsMessenger, steady_limiter
 from storage.conversations import ConversationAddress
 from tests.fake_connector import FakeConnector
 
@@ -83,6 +84,19 @@ async def test_it_gives_up_after_the_last_attempt(
     with pytest.raises(DeliveryFailed):
         await messenger.send(address(connector), MessageFactory.text("Nytt avvik"))
     assert connector.requests == QUICK.attempts
+
+
+async def test_sends_keep_to_the_rate_limit(
+    connector: FakeConnector, adapter: CloudAdapter
+) -> None:
+    # Teams allows 50 a second; the same limiter, at 10 a second so the test is short.
+    messenger = TeamsMessenger(
+        adapter, "", policy=QUICK, limiter_factory=lambda: steady_limiter(10)
+    )
+    many = [address(connector, f"a:1leader{n}-personal") for n in range(16)]
+    await asyncio.gather(*(messenger.send(a, MessageFactory.text("Nytt avvik")) for a in many))
+    assert connector.requests == 16
+    assert connector.busiest_second() <= 10
 
 
 async def test_an_update_replaces_the_message_in_place(

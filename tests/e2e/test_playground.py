@@ -7,149 +7,44 @@ from the Playground's conversation stream, as its web chat does.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import shutil
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlmodel import col, select
 
 from bot.oslo_time import OSLO
-from bot.playground import (
-    CONVERSATION_ID,
-    PlaygroundMissing,
-    PlaygroundOptions,
-    playground_command,
-    start_playground,
-    stop_process,
-)
+from bot.playground import CONFIG, CONVERSATION_ID
 from storage.db import create_async_db_engine, session_factory
-from storage.models import Person, Report
-from tests.bot_process import BotProcess, free_port
+from storage.models import Person as PersonRow
+from storage.models import Report
+from tests.bot_process import BotProcess
 from tests.chat import EN, NN
+from tests.e2e.harness import (
+    KARI,
+    Person,
+    PlaygroundUser,
+    playground_for,
+    require_playground,
+    words,
+)
 
-CONVERSATION = CONVERSATION_ID  # the personal chat in e2e/.m365agentsplayground.yml
-USER = "user-id-0"  # Kari Nordmann there, the Playground's current user
-KARI_AAD = "5b0d7c51-0a4e-4e8f-9f0a-00000000a001"
-
-Message = dict[str, Any]
-
-
-def words(message: Message) -> str:
-    """A message's text and the texts of its cards, to search in."""
-    cards = [a.get("content") for a in message.get("attachments") or []]
-    return " ".join(
-        [message.get("text") or "", *(json.dumps(c, ensure_ascii=False) for c in cards)]
-    )
-
-
-def _require_playground() -> None:
-    try:
-        playground_command()
-    except PlaygroundMissing as missing:
-        if shutil.which("npm") is None:
-            pytest.skip("npm is not installed, so the Agents Playground cannot run here")
-        raise AssertionError(f"{missing} (npm is here, so `make test` installs it)") from None
-
-
-async def _wait_for_port(port: int, seconds: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        await asyncio.sleep(0.2)
-    raise TimeoutError(f"the Playground did not listen on {port}")
-
-
-@dataclass
-class PlaygroundUser:
-    """Kari in the Playground: types, presses card buttons, reads what the chat shows."""
-
-    http: aiohttp.ClientSession
-    stream: aiohttp.ClientWebSocketResponse
-    base: str
-    updated: list[Message] = field(default_factory=list)
-
-    async def say(self, text: str, *, until: str, seconds: float = 15.0) -> list[Message]:
-        """Send as the Teams user; the bot's messages up to one that shows `until`."""
-        await self._post(
-            f"/_conversation/v1/conversations/{CONVERSATION}/messages",
-            {"from": {"id": USER}, "text": text, "textFormat": "plain"},
-        )
-        return await self._replies(until, seconds)
-
-    async def says(self, text: str, *, until: str) -> list[str]:
-        return [m.get("text") or "" for m in await self.say(text, until=until)]
-
-    async def install(self, *, until: str) -> list[str]:
-        """Add the app to the personal chat, as Teams does on install (two events)."""
-        await self._post(f"/_debug/conversation/{CONVERSATION}/installation", {})
-        return [m.get("text") or "" for m in await self._replies(until, 15.0)]
-
-    async def press_submit(
-        self, card_message: Message, inputs: dict[str, str], *, until: str
-    ) -> list[Message]:
-        """Press the card's submit button, as the Playground's web chat does."""
-        [card] = [a["content"] for a in card_message["attachments"]]
-        value = {**card["actions"][0]["data"], **inputs}
-        await self._post(
-            "/_conversation/v1/submit",
-            {
-                "conversation": {"id": CONVERSATION},
-                "from": {"id": USER},
-                "replyToId": card_message["messageId"],
-                "value": value,
-            },
-        )
-        return await self._replies(until, 15.0)
-
-    async def _post(self, path: str, body: dict[str, Any]) -> None:
-        async with self.http.post(f"{self.base}{path}", json=body) as response:
-            assert response.status == 200, await response.text()
-
-    async def _replies(self, until: str, seconds: float) -> list[Message]:
-        replies: list[Message] = []
-        async with asyncio.timeout(seconds):
-            while not any(until in words(reply) for reply in replies):
-                event: dict[str, Any] = json.loads((await self.stream.receive()).data)
-                message = event.get("message", {})
-                if message.get("from", {}).get("id") == USER:
-                    continue
-                if event.get("action") == "createMessage":
-                    replies.append(message)
-                elif event.get("action") == "updateMessage":
-                    self.updated.append(message)
-        return replies
+# Kari as `make run` shows her: the committed e2e/.m365agentsplayground.yml.
+KARI_AS_IN_MAKE_RUN = Person(
+    "kari", KARI.name, KARI.aad_object_id, user_id="user-id-0", chat_id=CONVERSATION_ID
+)
 
 
 @pytest.fixture
-async def teams(sqlite_url: str) -> AsyncIterator[PlaygroundUser]:
-    _require_playground()
+async def teams(sqlite_url: str, tmp_path: Path) -> AsyncIterator[PlaygroundUser]:
+    require_playground()
     bot = BotProcess(sqlite_url)
     await bot.start()
-    port = free_port()
-    playground = start_playground(
-        PlaygroundOptions(
-            bot_url=f"{bot.url}/api/messages", port=port, conversation_id=CONVERSATION
-        )
-    )
     try:
-        await _wait_for_port(port)
-        base = f"http://127.0.0.1:{port}"
-        async with (
-            aiohttp.ClientSession() as http,
-            http.ws_connect(f"{base}/_ws_conversation/v1/conversations/stream") as stream,
-        ):
-            yield PlaygroundUser(http, stream, base)
+        async with playground_for(KARI_AS_IN_MAKE_RUN, bot.url, tmp_path, config=CONFIG) as kari:
+            yield kari
     finally:
-        stop_process(playground)
         bot.stop()
 
 
@@ -158,8 +53,8 @@ async def reporters(sqlite_url: str) -> dict[str, str]:
     engine = create_async_db_engine(sqlite_url)
     async with session_factory(engine)() as session:
         rows = await session.execute(
-            select(col(Report.case_number), col(Person.aad_object_id)).join(
-                Person, col(Person.id) == col(Report.reporter_id)
+            select(col(Report.case_number), col(PersonRow.aad_object_id)).join(
+                PersonRow, col(PersonRow.id) == col(Report.reporter_id)
             )
         )
         found = {row.case_number: row.aad_object_id for row in rows}
@@ -173,7 +68,7 @@ async def test_typed_and_card_reports_in_the_playground(
     # The Playground's user has an English Teams client (it sends locale en-US). Teams
     # announces an install twice; the welcome comes once.
     [welcome] = await teams.install(until=EN("help.definition"))
-    assert EN("menu.what_now") in welcome
+    assert EN("menu.what_now") in words(welcome)
     assert await teams.says("hei", until="HMS") == [
         f"{EN('menu.greeting')}\n\n{EN('menu.what_now')}"
     ]
@@ -213,10 +108,11 @@ async def test_typed_and_card_reports_in_the_playground(
         "immediate_action": "Sette opp skilt.",
         "suggested_measure": "Vask etter skuletid.",
     }
-    [receipt] = await teams.press_submit(form, inputs, until=by_card)
+    submit = form["attachments"][0]["content"]["actions"][0]["data"]
+    [receipt] = await teams.press(form, submit, inputs, until=by_card)
     assert NN("card.receipt_title", case=by_card) in words(receipt)
     # Pressed again (a double click, or a retry): still one report, and the user is told.
-    [again] = await teams.press_submit(form, inputs, until=by_card)
+    [again] = await teams.press(form, submit, inputs, until=by_card)
     assert again["text"] == NN("report.already_submitted", case=by_card)
 
     # «Mine avvik» lists both, with status.
@@ -228,7 +124,7 @@ async def test_typed_and_card_reports_in_the_playground(
     assert NN("category.fall_accident") in listing
 
     # Both are Kari's by her Entra object id from the Playground's config, not by her name.
-    assert await reporters(sqlite_url) == {typed: KARI_AAD, by_card: KARI_AAD}
+    assert await reporters(sqlite_url) == {typed: KARI.aad_object_id, by_card: KARI.aad_object_id}
     # The filled-in form was replaced by the receipt in the chat.
     assert any(
         m.get("messageId") == form["messageId"] and by_card in words(m) for m in teams.updated

@@ -1,0 +1,113 @@
+"""The whole round in Microsoft's Teams emulator, one Playground per person: Kari reports by
+card, Liv (her leader) gets the card at once, acknowledges, adds a measure and closes; Kari
+hears the outcome; Siri, who leads another unit, can neither see nor touch it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.oslo_time import OSLO
+from tests.bot_process import ROOT, BotProcess
+from tests.chat import EN, NN
+from tests.e2e.harness import KARI, LIV, SIRI, buttons, playground_for, require_playground, words
+
+SAMPLE = ROOT / "docs" / "organisation-sample.csv"
+
+
+def import_organisation(database_url: str) -> None:
+    """As an admin does it: `python -m bot org import` with the sample file."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "AVVIK_DEV_MODE": "1",
+        "AVVIK_ENV_FILE": os.devnull,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "org", "import", str(SAMPLE)],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def test_a_report_goes_to_the_leader_who_handles_it(sqlite_url: str, tmp_path: Path) -> None:
+    require_playground()
+    import_organisation(sqlite_url)
+    bot = BotProcess(sqlite_url)
+    await bot.start()
+    try:
+        async with (
+            playground_for(KARI, bot.url, tmp_path) as kari,
+            playground_for(LIV, bot.url, tmp_path) as liv,
+            playground_for(SIRI, bot.url, tmp_path) as siri,
+        ):
+            # Each installs the app (so the bot may write to them) and picks Nynorsk.
+            welcomes = {}
+            for person in (kari, liv, siri):
+                [welcomes[person.person.key]] = await person.install(until=EN("help.definition"))
+                await person.say("språk nynorsk", until=NN("language.switched"))
+
+            # Kari reports by card.
+            case = f"{datetime.now(OSLO).year}-0001"
+            [form] = await kari.say("skjema", until=NN("card.form_title"))
+            inputs = {
+                "description": "Elev slo assistent i andletet under friminuttet. Raudt merke.",
+                "harm": "injury",
+                "category": "violence_threats",
+                "severity": "medium",
+                "unit": "Vossevangen skule",
+                "location": "Skuleplassen",
+                "date": datetime.now(OSLO).date().isoformat(),
+                "time": "",
+                "immediate_action": "Kollega tok over eleven.",
+                "suggested_measure": "",
+                "anonymous": "false",
+            }
+            await kari.press(form, buttons(form)["avvik.report.submit"], inputs, until=case)
+
+            # Liv, who leads Vossevangen skule, is told at once, with the card to act on.
+            [card] = await liv.replies(until=inputs["description"])
+            assert "Kari Nordmann" in words(card)
+            assert set(buttons(card)) == {"acknowledge", "measure", "close"}
+            await liv.press(
+                card, buttons(card)["acknowledge"], {}, until=NN("handling.acknowledged")
+            )
+            card = await liv.updated_to(card["messageId"], NN("status.acknowledged"))
+
+            measure = {
+                "measure_what": "Gå gjennom skjermingsplanen for eleven med alle vaksne.",
+                "measure_owner": "Liv Leiar",
+                "measure_due": datetime.now(OSLO).date().isoformat(),
+            }
+            await liv.press(
+                card, buttons(card)["measure"], measure, until=NN("handling.measure_added")
+            )
+            card = await liv.updated_to(card["messageId"], measure["measure_what"])
+
+            # Siri leads another unit: the report is not hers to see, even with a copied button.
+            assert case not in words(
+                (await siri.say("opne avvik", until=NN("open.title", count=0)))[0]
+            )
+            copied = {**buttons(card)["close"], "close_note": "Lukka av feil person."}
+            await siri.press(welcomes["siri"], copied, {}, until=NN("handling.not_found"))
+
+            note = "Skjermingsplanen er gjennomgått, og eleven har fått fast vaksen i friminutta."
+            await liv.press(
+                card, buttons(card)["close"], {"close_note": note}, until=NN("handling.closed")
+            )
+            closed = await liv.updated_to(card["messageId"], NN("status.closed"))
+            assert buttons(closed) == {}
+
+            # Kari hears how it ended.
+            [outcome] = await kari.replies(until=note)
+            assert outcome["text"] == NN("handling.outcome", case=case, note=note)
+    finally:
+        bot.stop()
