@@ -1,8 +1,9 @@
-"""`python -m bot …`: serve the bot, or upgrade the database."""
+"""`python -m bot …`: serve the bot, upgrade the database, or import the organisation."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 from dotenv import dotenv_values, find_dotenv
+from tqdm import tqdm
 
 from bot.app import create_app
 from bot.config import Settings, SettingsError, load_settings
@@ -21,7 +23,10 @@ from bot.playground import (
     playground_command,
     playground_lifetime,
 )
+from storage.db import create_async_db_engine, session_factory
 from storage.migrate import upgrade
+from storage.org_csv import OrgPlan, RowProblem, decode_org_csv, parse_org_csv
+from storage.org_import import OrgChanges, OrgImportRefused, import_org_plan, summary_lines
 
 logger = logging.getLogger("bot")
 
@@ -48,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--out", type=Path, default=Path("build"), help="folder (build/)")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply migrations")
+    org = commands.add_parser("org", help="the organisation: departments, units, people")
+    org.add_argument("action", choices=["import"], help="load or update it from a CSV file")
+    org.add_argument("file", type=Path, metavar="FILE", help="the CSV (docs/organisation.md)")
+    org.add_argument("--dry-run", action="store_true", help="show what would change, save nothing")
     return parser
 
 
@@ -76,6 +85,53 @@ def _package(settings: Settings, out_dir: Path) -> int:
     return 0
 
 
+async def _apply_org(database_url: str, plan: OrgPlan, *, dry_run: bool) -> OrgChanges:
+    engine = create_async_db_engine(database_url)
+    try:
+        with tqdm(
+            total=plan.row_count,
+            unit="row",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),  # no bar in logs and pipes
+        ) as bar:
+            return await import_org_plan(
+                session_factory(engine), plan, dry_run=dry_run, progress=bar.update
+            )
+    finally:
+        await engine.dispose()
+
+
+def _refuse_org(path: Path, problems: Sequence[RowProblem]) -> int:
+    sys.stderr.write(f"Nothing imported: {len(problems)} problem(s) in {path}\n")
+    sys.stderr.writelines(f"{problem}\n" for problem in problems)
+    return 2
+
+
+def _import_org(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """Exit 0 with a summary, or 2 with every problem in the file and nothing changed."""
+    try:
+        text = decode_org_csv(path.read_bytes())
+    except OSError as error:
+        sys.stderr.write(f"cannot read {path}: {error.strerror}\n")
+        return 2
+    plan = parse_org_csv(text) if isinstance(text, str) else [text]
+    if not isinstance(plan, OrgPlan):
+        return _refuse_org(path, plan)
+    upgrade(settings.database_url)
+    try:
+        changes = asyncio.run(_apply_org(settings.database_url, plan, dry_run=dry_run))
+    except OrgImportRefused as refused:
+        return _refuse_org(path, refused.problems)
+    if not changes.changed:
+        heading = f"Nothing changed: the database already matches {path}."
+    elif dry_run:
+        heading = f"Dry run, nothing saved. Importing {path} would change:"
+    else:
+        heading = f"Imported {path}:"
+    sys.stdout.write("\n  ".join([heading, *summary_lines(changes)]) + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = _parser().parse_args(argv)
@@ -87,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "port", None):
         env["PORT"] = str(args.port)
     try:
-        settings = load_settings(env, serving=args.command != "manifest")
+        # Packaging the app or importing the organisation serves nothing: no secret needed.
+        settings = load_settings(env, serving=args.command not in ("manifest", "org"))
     except SettingsError as error:
         logger.error("cannot start: %s", error)
         return 2
@@ -97,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         logger.info("database is up to date")
         return 0
+    if args.command == "org":
+        return _import_org(settings, args.file, dry_run=args.dry_run)
     try:
         _serve(settings, with_playground=args.command == "playground")
     except PlaygroundMissing as error:

@@ -115,7 +115,7 @@ class LeaderDesk:
             return
         card = self._card(actor, view, texts)
         response = await turn_context.send_activity(
-            card_message(card, summary=texts("handling.title", case=view.case_number, severity=""))
+            card_message(card, summary=texts("handling.summary", case=view.case_number))
         )
         address = address_of(turn_context.activity)
         if response and response.id and actor.person_id is not None and address:
@@ -209,7 +209,7 @@ class LeaderDesk:
                 continue
             texts = self._texts(reader.language)
             card = await self._card_for(reader, view, texts)
-            summary = texts("handling.title", case=view.case_number, severity="")
+            summary = texts("handling.summary", case=view.case_number)
             try:
                 await self._messenger.update(
                     copy.address, copy.activity_id, card_message(card, summary=summary)

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from bot.cards.handling import handling_card
 from bot.cards.my_reports import my_reports_card
+from bot.cards.open_reports import open_reports_card
 from bot.cards.receipt import receipt_card, sent_form_card
 from bot.cards.report_form import report_form_card
-from bot.domain import Category, Harm, Severity
+from bot.domain import Category, Harm, Severity, Status
 from bot.i18n import Texts
 from bot.report_form import ANONYMOUS, CONTROLS, INPUTS, read_report_form
 from dialogs.report_draft import ReportDraft
+from storage.handling import HandlingView, MeasureLine, OpenLine
 from storage.reports import ReportLine
 from tests.chat import CATALOGUES, NN, NOW
 
@@ -25,6 +29,7 @@ SCHEMA = (
 )
 CARD_ID = "0123456789abcdef0123456789abcdef"
 LANGUAGES = ["nn", "nb", "en"]
+TODAY = date(2026, 11, 24)
 
 
 def card_errors(card: Any) -> list[str]:
@@ -62,6 +67,34 @@ def lines() -> list[ReportLine]:
     ]
 
 
+def a_view(status: Status = Status.NEW, **changes: Any) -> HandlingView:
+    view = HandlingView(
+        id=7,
+        case_number="2026-0007",
+        version=2,
+        status=status,
+        reporter_id=10,
+        reporter_name="Kari Nordmann",
+        anonymous=False,
+        unit_id=1,
+        unit_name="Vossevangen skule",
+        unit_text=None,
+        location="Skuleplassen",
+        occurred_at=NOW,
+        occurred_time_known=True,
+        reported_at=NOW,
+        description="Elev slo tilsett i andletet i friminuttet.",
+        harm="injury",
+        category="violence_threats",
+        severity="high",
+        immediate_action="Kollega tok over.",
+        suggested_measure=None,
+        measures=(MeasureLine("Gå gjennom skjermingsplanen", "Liv", date(2026, 12, 1), False),),
+        closing_note="Planen er gjennomgått." if status is Status.CLOSED else None,
+    )
+    return replace(view, **changes)
+
+
 def inputs(card: Any) -> list[dict[str, Any]]:
     return [e for e in card["body"] if str(e["type"]).startswith("Input.")]
 
@@ -76,6 +109,31 @@ def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
         "form once sent": sent_form_card(texts, case_number="2026-0001", draft=a_draft()),
         "mine avvik": my_reports_card(texts, lines()),
         "mine avvik, none yet": my_reports_card(texts, []),
+        "handling, new": handling_card(
+            texts, a_view(), show_reporter=True, can_handle=True, today=TODAY
+        ),
+        "handling, in progress": handling_card(
+            texts, a_view(Status.IN_PROGRESS), show_reporter=False, can_handle=True, today=TODAY
+        ),
+        "handling, read-only": handling_card(
+            texts, a_view(), show_reporter=False, can_handle=False, today=TODAY
+        ),
+        "handling, closed, no unit": handling_card(
+            texts,
+            a_view(Status.CLOSED, unit_name=None, unit_text="Ukjend", measures=()),
+            show_reporter=True,
+            can_handle=True,
+            today=TODAY,
+        ),
+        "opne avvik": open_reports_card(
+            texts,
+            [
+                OpenLine(
+                    7, "2026-0007", NOW, "Vossevangen skule", "fall_accident", "low", Status.NEW
+                )
+            ],
+        ),
+        "opne avvik, none": open_reports_card(texts, []),
     }
     for name, card in cards.items():
         assert card["version"] == "1.5", name
@@ -137,3 +195,45 @@ def test_mine_avvik_lists_every_report_with_status() -> None:
     assert NN("category.fall_accident") in text
     assert NN("severity.high") in text
     assert NN("mine.none") in json.dumps(my_reports_card(NN, []), ensure_ascii=False)
+
+
+def test_the_handling_card_offers_what_the_state_allows() -> None:
+    def ops(card: Any) -> list[str]:
+        found = []
+        for action in card.get("actions", []):
+            inner = action.get("card", {}).get("actions", [action])
+            found += [a["data"]["op"] for a in inner if a["type"] == "Action.Submit"]
+        return found
+
+    new = handling_card(NN, a_view(), show_reporter=True, can_handle=True, today=TODAY)
+    assert ops(new) == ["acknowledge", "measure", "close"]
+    going = handling_card(
+        NN, a_view(Status.ACKNOWLEDGED), show_reporter=True, can_handle=True, today=TODAY
+    )
+    assert ops(going) == ["measure", "close"]
+    assert "actions" not in handling_card(
+        NN, a_view(), show_reporter=True, can_handle=False, today=TODAY
+    )
+    closed = handling_card(
+        NN, a_view(Status.CLOSED), show_reporter=True, can_handle=True, today=TODAY
+    )
+    assert "actions" not in closed
+    # Every button carries the version the card was drawn at.
+    versions = {a["data"]["version"] for a in new["actions"] if a["type"] == "Action.Submit"}
+    assert versions == {2}
+
+
+def test_the_handling_card_names_the_reporter_only_when_allowed() -> None:
+    named = json.dumps(
+        handling_card(NN, a_view(), show_reporter=True, can_handle=True, today=TODAY),
+        ensure_ascii=False,
+    )
+    hidden = json.dumps(
+        handling_card(NN, a_view(), show_reporter=False, can_handle=True, today=TODAY),
+        ensure_ascii=False,
+    )
+    assert "Kari Nordmann" in named
+    assert "Kari Nordmann" not in hidden
+    assert NN("handling.anonymous") in hidden
+    # High severity with injury: the duty to notify is on the card.
+    assert NN("handling.duty_serious") in named

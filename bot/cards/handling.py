@@ -150,5 +150,7 @@ def handling_card(
     return adaptive_card(
         body,
         actions,
-        fallback_text=texts("handling.title", case=view.case_number, severity=view.severity),
+        fallback_text=texts(
+            "handling.title", case=view.case_number, severity=texts(f"severity.{view.severity}")
+        ),
     )
