@@ -51,6 +51,8 @@ FLOW = "report_flow"
 CANCEL_FLOW = "cancel_flow"
 OWN_UNIT, OTHER_UNIT = "own", "other"
 SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
+# Typed, not a button (Teams shows three): the summary's question says how.
+SUBMIT_ANONYMOUS = "submit_anonymous"
 YES, NO = "yes", "no"
 
 
@@ -240,17 +242,27 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             self._choice(SUBMIT, texts, "report.submit"),
             self._choice(EDIT, texts, "report.edit"),
             self._choice(CANCEL, texts, "report.cancel"),
+            self._choice(SUBMIT_ANONYMOUS, texts, "report.submit_anonymous"),
         ]
         prompt = f"{draft.summary(texts)}\n\n{texts('report.ask_confirm')}"
-        return await step.prompt("confirm", self._choice_options(texts, prompt, choices))
+        options = self._choice_options(texts, prompt, choices, style=ListStyle.none)
+        # Three buttons, as many as Teams shows; «send anonymt» is typed, as the question says.
+        options.prompt = _with_quick_replies(
+            prompt, [texts(f"report.{c}") for c in (SUBMIT, EDIT, CANCEL)]
+        )
+        return await step.prompt("confirm", options)
 
     async def act_on_summary(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values.pop("asking", None)
         draft = ReportDraft.from_dict(step.values["draft"])
         texts = texts_of(step.context)
-        if step.result.value == SUBMIT:
+        if step.result.value in (SUBMIT, SUBMIT_ANONYMOUS):
+            draft.anonymous = step.result.value == SUBMIT_ANONYMOUS
             receipt = await self._desk.submit(draft, reporter_of(step.context), texts.language)
-            await step.context.send_activity(texts("report.receipt", case=receipt.case_number))
+            told = texts("report.receipt", case=receipt.case_number)
+            if draft.anonymous:
+                told = f"{told} {texts('report.receipt_anonymous')}"
+            await step.context.send_activity(told)
             return await step.end_dialog(receipt.case_number)
         if step.result.value == EDIT:
             choices = [self._choice(f, texts, f"field.{f}") for f in FIELDS]

@@ -373,3 +373,17 @@ async def test_back_at_an_open_report_the_bot_says_where_we_are(sessions: Sessio
     assert retry.startswith(NN("problem.choice"))
     assert summary.split(NN("report.ask_confirm"))[0].strip() in retry
     assert await chat.says("Send inn") == NN("report.receipt", case="2026-0001")
+
+
+async def test_send_anonymously_hides_the_name_from_the_leader(sessions: SessionFactory) -> None:
+    chat = Chat(make_bot(sessions))
+    await answer_up_to_summary(chat)
+    await chat.say("Endre")  # change a field and come back: the summary shows its buttons
+    await chat.say(NN("field.location"))
+    [*_, summary] = await chat.say("Skuleplassen ved sykkelstativet")
+    assert buttons(summary) == [NN("report.submit"), NN("report.edit"), NN("report.cancel")]
+    assert "«send anonymt»" in (summary.text or "")
+    receipt = await chat.says("send anonymt")
+    assert receipt == f"{NN('report.receipt', case='2026-0001')} {NN('report.receipt_anonymous')}"
+    [report] = await stored_reports(sessions)
+    assert report.anonymous
