@@ -24,11 +24,12 @@ from bot.activity_guard import MAX_BODY_BYTES, read_activity_body
 from bot.background import Background
 from bot.commands import CommandParser
 from bot.config import Settings
-from bot.connector_reuse import ReusingAuthentication
+from bot.connector_reuse import AuthenticationUnavailable, ReusingAuthentication
 from bot.conversation_book import ConversationBook
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues
 from bot.leader_desk import LeaderDesk
+from bot.logs import request_ids
 from bot.messenger import Messenger, TeamsMessenger
 from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
@@ -142,6 +143,8 @@ async def _messages(request: web.Request) -> web.Response:
         )
     except PermissionError:
         raise web.HTTPUnauthorized() from None
+    except AuthenticationUnavailable:
+        raise web.HTTPServiceUnavailable() from None
     if invoke:
         return web.json_response(invoke.body, status=invoke.status)
     return web.Response(status=201)
@@ -158,7 +161,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[request_ids])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app.cleanup_ctx.append(_bot_lifetime)

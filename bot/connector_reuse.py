@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import requests
 from botframework.connector.auth import (
     BotFrameworkAuthentication,
     ClaimsIdentity,
@@ -64,13 +65,28 @@ def _app_id(claims_identity: ClaimsIdentity | None) -> str | None:
     return app_id
 
 
+class AuthenticationUnavailable(Exception):
+    """Authentication could not be checked right now (503, so the connector tries again)."""
+
+
 class ReusingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
         self._clients: dict[_ClientKey, Any] = {}
 
     async def authenticate_request(self, activity: Any, auth_header: str) -> Any:
-        result = await self._inner.authenticate_request(activity, auth_header)
+        try:
+            result = await self._inner.authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except requests.RequestException as error:
+            # The Bot Framework's signing keys could not be fetched: not the caller's fault.
+            raise AuthenticationUnavailable from error
+        except Exception as error:
+            # The SDK lets PyJWT's errors (expired, bad signature, garbage), an IndexError for an
+            # unknown key id and bare Exceptions escape; each means «not authenticated», and a
+            # 500 would make the connector retry a request that can never succeed.
+            raise PermissionError(f"not authenticated: {type(error).__name__}") from error
         if result.connector_factory is not None:
             result.connector_factory = _ReusingConnectorFactory(
                 result.connector_factory, _app_id(result.claims_identity), self._clients

@@ -83,3 +83,45 @@ def test_only_admins_manage_the_organisation() -> None:
     assert [who for who, actor in ACTORS.items() if may_manage_organisation(actor)] == [
         "ingrid (admin)"
     ]
+
+
+# The whole table: who × which report (the school's, the home's, one without a known unit) ×
+# what (view, handle, see the name behind an anonymous report). Kari reported all three.
+# A cell that changes must change here, on purpose.
+LARS = 17
+VERA_HOME = 18
+TABLE_ACTORS = {
+    **ACTORS,
+    "lars (deputy at the school)": Actor(LARS, frozenset({Role.LEADER}), frozenset({SCHOOL})),
+    "vilde (verneombod, Helse)": Actor(
+        VERA_HOME, frozenset({Role.SAFETY_REP}), area_units=frozenset({HOME})
+    ),
+}
+REPORTS = {"school": SCHOOL, "home": HOME, "no unit": None}
+Y, N = True, False
+TABLE = {
+    #                                 school       home         no unit
+    "kari (staff, the reporter)": ((Y, N, Y), (Y, N, Y), (Y, N, Y)),
+    "per (staff, elsewhere)": ((N, N, N), (N, N, N), (N, N, N)),
+    "liv (leads the school)": ((Y, Y, N), (N, N, N), (N, N, N)),
+    "lars (deputy at the school)": ((Y, Y, N), (N, N, N), (N, N, N)),
+    "siri (leads the home)": ((N, N, N), (Y, Y, N), (N, N, N)),
+    "hanne (HMS adviser)": ((Y, Y, Y), (Y, Y, Y), (Y, Y, Y)),
+    "vera (verneombod, Oppvekst)": ((Y, N, N), (N, N, N), (N, N, N)),
+    "vilde (verneombod, Helse)": ((N, N, N), (Y, N, N), (N, N, N)),
+    "ingrid (admin)": ((N, N, N), (N, N, N), (N, N, N)),
+    "a stranger": ((N, N, N), (N, N, N), (N, N, N)),
+}
+
+
+@pytest.mark.parametrize("who", TABLE)
+@pytest.mark.parametrize("where", list(REPORTS))
+def test_the_whole_table(who: str, where: str) -> None:
+    actor = TABLE_ACTORS[who]
+    report = ReportScope(KARI, REPORTS[where], Status.IN_PROGRESS, anonymous=True)
+    expected = TABLE[who][list(REPORTS).index(where)]
+    assert (
+        may_view(actor, report),
+        may_handle(actor, report),
+        may_see_reporter(actor, report),
+    ) == (expected)

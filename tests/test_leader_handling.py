@@ -328,3 +328,35 @@ async def test_when_the_reporter_cannot_be_reached_the_leader_is_told(voss: Voss
     ]
     [report] = await voss.reports()
     assert report.status == "closed"
+
+
+async def test_report_text_reaches_only_people_who_may_read_the_report(voss: Voss) -> None:
+    """Whatever is sent on its own initiative (cards now; reminders and tips later) carries a
+    report's free text only to people the rule book lets read that report."""
+    from bot.access import may_view
+    from storage import handling
+
+    cases = [
+        ("kari", {"severity": "low"}),
+        ("kari", {"severity": "high", "anonymous": "true"}),
+        ("per", {"unit": "Bu- og miljøteneste aust", "severity": "medium"}),
+        ("per", {"unit": "Ukjend eining", "severity": "low"}),
+    ]
+    for n, (name, changes) in enumerate(cases, 1):
+        await report_by_card(
+            voss, name, description=f"Hending nummer {n} med eit tydeleg kjenneteikn.", **changes
+        )
+    engine = create_async_db_engine(voss.url)
+    checked = 0
+    async with session_factory(engine)() as session:
+        for conversation, activities in voss.connector.sent.items():
+            person = conversation.removeprefix("a:1").removesuffix("-personal")
+            actor = await handling.actor_of(session, aad_object_id=f"aad-{person}")
+            for activity in activities:
+                for n in range(1, len(cases) + 1):
+                    if f"Hending nummer {n} " in words(activity):
+                        view = await handling.handling_view(session, report_id=n)
+                        assert may_view(actor, view.scope), (person, n)
+                        checked += 1
+    await engine.dispose()
+    assert checked >= 5  # leaders, deputy and the adviser each got theirs
