@@ -1,9 +1,11 @@
-"""`python -m bot …`: serve the bot, upgrade the database, or import the organisation."""
+"""`python -m bot …`: serve the bot, upgrade the database, import the organisation, or look
+after personal data (export, forget, retention)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -16,6 +18,7 @@ from tqdm import tqdm
 
 from bot.app import create_app
 from bot.config import Settings, SettingsError, load_settings
+from bot.logs import configure_logging
 from bot.manifest_package import PackageError, build_package
 from bot.playground import (
     PlaygroundMissing,
@@ -27,6 +30,8 @@ from storage.db import create_async_db_engine, session_factory
 from storage.migrate import upgrade
 from storage.org_csv import OrgPlan, RowProblem, decode_org_csv, parse_org_csv
 from storage.org_import import OrgChanges, OrgImportRefused, import_org_plan, summary_lines
+from storage.privacy import Forgotten, export_person, forget_person, run_retention
+from storage.types import utcnow
 
 logger = logging.getLogger("bot")
 
@@ -57,6 +62,19 @@ def _parser() -> argparse.ArgumentParser:
     org.add_argument("action", choices=["import"], help="load or update it from a CSV file")
     org.add_argument("file", type=Path, metavar="FILE", help="the CSV (docs/organisation.md)")
     org.add_argument("--dry-run", action="store_true", help="show what would change, save nothing")
+    privacy = commands.add_parser(
+        "privacy", help="personal data: a person's export, forgetting them, retention"
+    )
+    privacy.add_argument(
+        "action",
+        choices=["export", "forget", "retention"],
+        help="export or forget one person, or anonymise old closed reports (docs/PRIVACY.md)",
+    )
+    privacy.add_argument("--person", metavar="AAD_OBJECT_ID", help="the person's Entra object id")
+    privacy.add_argument("--out", type=Path, help="export: write the JSON here, not to stdout")
+    privacy.add_argument(
+        "--dry-run", action="store_true", help="forget, retention: show what would change"
+    )
     return parser
 
 
@@ -132,19 +150,94 @@ def _import_org(settings: Settings, path: Path, *, dry_run: bool) -> int:
     return 0
 
 
+async def _export(database_url: str, person: str) -> dict[str, object] | None:
+    engine = create_async_db_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await export_person(session, aad_object_id=person, now=utcnow())
+    finally:
+        await engine.dispose()
+
+
+async def _forget(database_url: str, person: str, *, dry_run: bool) -> Forgotten:
+    engine = create_async_db_engine(database_url)
+    try:
+        return await forget_person(
+            session_factory(engine), aad_object_id=person, now=utcnow(), dry_run=dry_run
+        )
+    finally:
+        await engine.dispose()
+
+
+async def _retention(database_url: str, years: int, *, dry_run: bool) -> list[str]:
+    engine = create_async_db_engine(database_url)
+    try:
+        due = await run_retention(
+            session_factory(engine), now=utcnow(), years=years, dry_run=dry_run
+        )
+    finally:
+        await engine.dispose()
+    return [report.case_number for report in due]
+
+
+def _privacy(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 having done it (or shown it, with --dry-run); 2 when there is nothing to do it to."""
+    if args.action in ("export", "forget") and not args.person:
+        sys.stderr.write(f"privacy {args.action} needs --person AAD_OBJECT_ID\n")
+        return 2
+    upgrade(settings.database_url)
+    if args.action == "retention":
+        cases = asyncio.run(
+            _retention(settings.database_url, settings.retention_years, dry_run=args.dry_run)
+        )
+        years = settings.retention_years
+        verb = "would be anonymised (dry run)" if args.dry_run else "anonymised"
+        heading = f"{len(cases)} report(s) closed more than {years} year(s) ago {verb}"
+        sys.stdout.write("\n  ".join([heading + (":" if cases else "."), *cases]) + "\n")
+        return 0
+    if args.action == "export":
+        export = asyncio.run(_export(settings.database_url, args.person))
+        if export is None:
+            sys.stderr.write(f"nothing is kept about {args.person}\n")
+            return 2
+        text = json.dumps(export, ensure_ascii=False, indent=2) + "\n"
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            args.out.write_text(text, encoding="utf-8")
+            logger.info("export of one person written to %s", args.out)
+        return 0
+    forgotten = asyncio.run(_forget(settings.database_url, args.person, dry_run=args.dry_run))
+    if not forgotten.found:
+        sys.stderr.write(f"nothing is kept about {args.person}\n")
+        return 2
+    heading = "Dry run, nothing changed. Forgetting" if args.dry_run else "Forgot"
+    lines = [
+        f"{heading} {args.person}:",
+        f"{forgotten.reports} report(s) they filed unlinked, their text replaced",
+        f"{forgotten.actions} action(s) of theirs on other reports unlinked",
+        f"{forgotten.mentions} text(s) naming them changed",
+        f"{forgotten.conversations} conversation reference(s) and "
+        f"{forgotten.states} bot state row(s) deleted",
+    ]
+    sys.stdout.write("\n  ".join(lines) + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = _parser().parse_args(argv)
     env = _environment()
     if getattr(args, "dev", False) or args.command == "playground":
         env["AVVIK_DEV_MODE"] = "1"
+    configure_logging(env, dev_mode=env.get("AVVIK_DEV_MODE", "").strip().lower() in ("1", "true"))
     if args.command == "playground":
         env.setdefault("HOST", "127.0.0.1")  # an unauthenticated bot stays on this machine
     if getattr(args, "port", None):
         env["PORT"] = str(args.port)
     try:
-        # Packaging the app or importing the organisation serves nothing: no secret needed.
-        settings = load_settings(env, serving=args.command not in ("manifest", "org"))
+        # Packaging the app, importing the organisation or looking after personal data serves
+        # nothing: no secret needed.
+        settings = load_settings(env, serving=args.command not in ("manifest", "org", "privacy"))
     except SettingsError as error:
         logger.error("cannot start: %s", error)
         return 2
@@ -156,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "org":
         return _import_org(settings, args.file, dry_run=args.dry_run)
+    if args.command == "privacy":
+        return _privacy(settings, args)
     try:
         _serve(settings, with_playground=args.command == "playground")
     except PlaygroundMissing as error:

@@ -38,6 +38,8 @@ class Settings:
     valid_domains: tuple[str, ...] = ()
     web_app_id: str = ""  # webApplicationInfo.id, for single sign-on; empty: left out
     web_app_resource: str = ""
+    # Reports closed longer ago than this are anonymised (python -m bot privacy retention).
+    retention_years: int = 5
 
     @property
     def auth_enabled(self) -> bool:
@@ -58,6 +60,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
     tenant = get("MicrosoftAppTenantId")
     language = get("AVVIK_DEFAULT_LANGUAGE", "nn").lower()
     port_text = get("PORT", "3978")
+    retention_text = get("AVVIK_RETENTION_YEARS", "5")
 
     if app_type is None:
         raise SettingsError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
@@ -74,6 +77,15 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         raise SettingsError(f"AVVIK_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise SettingsError(f"PORT must be a port number, not {port_text!r}")
+    if (
+        not retention_text.isascii()
+        or not retention_text.isdigit()
+        or not 1 <= int(retention_text) <= 100
+    ):
+        raise SettingsError(
+            f"AVVIK_RETENTION_YEARS must be a whole number of years, 1 to 100, "
+            f"not {retention_text!r}"
+        )
 
     return Settings(
         app_id=app_id,
@@ -90,4 +102,5 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         valid_domains=tuple(d.strip() for d in get("TEAMS_VALID_DOMAINS").split(",") if d.strip()),
         web_app_id=get("TEAMS_WEB_APP_ID"),
         web_app_resource=get("TEAMS_WEB_APP_RESOURCE"),
+        retention_years=int(retention_text),
     )

@@ -3,6 +3,10 @@
 A handling card's button posts {action, op, report, version} and the card's inputs. The
 request is checked like any answer (types, lengths, dates); the move it asks for is checked
 against the report's status. Permission is `bot.access`; staleness is the version.
+
+A measure's text and the closing note pass the sensitive-data guard (`bot.sensitive`) with no
+way round it: the note goes to the reporter and the measure to everyone who reads the report,
+and what is to be done can always be written without a fødselsnummer or a phone number.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from bot.domain import OPTIONAL_TEXT_MAX, SHORT_TEXT_MAX, SHORT_TEXT_MIN, Status
 from bot.report_form import FieldProblem
+from bot.sensitive import sensitive_problem
 from dialogs.answers import Problem, clean_text
 
 HANDLE = "avvik.handle"
@@ -87,6 +92,8 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
             min_length=NOTE_MIN,
             max_length=OPTIONAL_TEXT_MAX,
         )
+        if isinstance(checked, str):
+            checked = sensitive_problem(checked) or checked
         if isinstance(checked, Problem):
             return [FieldProblem("close_note", checked)]
         return HandlingRequest(operation, report_id, version, note=checked)
@@ -96,18 +103,20 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
 def _measure(value: Mapping[str, Any], today: date) -> MeasureInput | list[FieldProblem]:
     problems: list[FieldProblem] = []
 
-    def text(name: str, least: int, most: int) -> str | None:
+    def text(name: str, least: int, most: int, *, guarded: bool = False) -> str | None:
         raw = value.get(name)
         if raw is not None and not isinstance(raw, str):
             problems.append(FieldProblem(name, Problem("form_type")))
             return None
         checked = clean_text(raw, min_length=least, max_length=most)
+        if guarded and isinstance(checked, str):
+            checked = sensitive_problem(checked) or checked
         if isinstance(checked, Problem):
             problems.append(FieldProblem(name, checked))
             return None
         return checked
 
-    what = text("measure_what", SHORT_TEXT_MIN, OPTIONAL_TEXT_MAX)
+    what = text("measure_what", SHORT_TEXT_MIN, OPTIONAL_TEXT_MAX, guarded=True)
     owner = text("measure_owner", SHORT_TEXT_MIN, SHORT_TEXT_MAX)
     due = _due(value.get("measure_due"), today, problems)
     if problems or what is None or owner is None or due is None:

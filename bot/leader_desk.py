@@ -3,7 +3,8 @@
 Every button press is checked again here, whatever the card says: who presses (`bot.access`),
 the report's state now (`bot.handling.next_status`) and the card's version (a stale card
 changes nothing). After a change every copy of the card is redrawn in place, in each
-reader's language and with what each may do.
+reader's language and with what each may do. Every card that shows a report to someone other
+than its reporter is a read, kept in the report's history (`storage.audit`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.messenger import DeliveryFailed, Messenger
 from bot.oslo_time import to_oslo
 from bot.report_cards import problems_text
 from dialogs.turn import Clock, Reporter
-from storage import handling
+from storage import audit, handling
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
 from storage.handling import HandlingView, NewMeasure, Recipient, ReportNotFound, StaleReport
@@ -81,6 +82,7 @@ class LeaderDesk:
             await self._remember_card(
                 report_id, recipient.person_id, recipient.address, activity_id
             )
+            await self._record_read(view, recipient.person_id, audit.DELIVERED)
 
     # --- «opne avvik» and «vis» -----------------------------------------------------------
 
@@ -120,6 +122,8 @@ class LeaderDesk:
         address = address_of(turn_context.activity)
         if response and response.id and actor.person_id is not None and address:
             await self._remember_card(view.id, actor.person_id, address, response.id)
+        if actor.person_id is not None:
+            await self._record_read(view, actor.person_id, audit.SHOWN)
 
     # --- a button on the handling card ----------------------------------------------------
 
@@ -251,6 +255,14 @@ class LeaderDesk:
         async with self._sessions() as session:
             actor = await handling.actor_of(session, aad_object_id=person.aad_object_id)
         return self._card(actor, view, texts)
+
+    async def _record_read(self, view: HandlingView, reader_id: int, via: str) -> None:
+        if reader_id == view.reporter_id:  # reading one's own report is no one else's business
+            return
+        async with self._sessions() as session, session.begin():
+            await audit.record_read(
+                session, report_id=view.id, reader_id=reader_id, via=via, now=self._clock()
+            )
 
     async def _remember_card(
         self, report_id: int, person_id: int, address: ConversationAddress, activity_id: str

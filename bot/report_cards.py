@@ -21,25 +21,42 @@ from bot.cards.report_form import report_form_card
 from bot.i18n import Texts
 from bot.report_desk import SqlReportDesk
 from bot.report_form import FieldProblem, read_report_form
+from bot.sensitive import SENSITIVE, describe
+from dialogs.answers import Problem
 from dialogs.turn import Clock, Reporter
 from storage.reports import ForeignSubmission
 
 logger = logging.getLogger(__name__)
 
 
-def problems_text(texts: Texts, problems: list[FieldProblem]) -> str:
-    """One line per field, in the order of the card, in the user's language."""
-    whole = [texts(f"problem.{p.problem.key}", **p.problem.values) for p in problems if not p.field]
+def problem_text(texts: Texts, problem: Problem) -> str:
+    if problem.key == SENSITIVE:  # «Det ser ut som eit fødselsnummer.»
+        kinds = problem.values["kinds"]
+        assert isinstance(kinds, tuple | list)
+        return describe(texts, kinds)
+    return texts(f"problem.{problem.key}", **problem.values)
+
+
+def problems_text(
+    texts: Texts, problems: list[FieldProblem], *, can_keep_sensitive: bool = False
+) -> str:
+    """One line per field, in the order of the card, in the user's language. When a field
+    looks like it holds personal data, a last paragraph says why that matters and, where the
+    card has the «keep as written» switch, how to keep it anyway."""
+    whole = [problem_text(texts, p.problem) for p in problems if not p.field]
     if whole:
         return "\n\n".join(whole)
     lines = [
         texts(
             "card.problem_line",
             field=texts(f"field.{p.field}"),
-            problem=texts(f"problem.{p.problem.key}", **p.problem.values),
+            problem=problem_text(texts, p.problem),
         )
         for p in problems
     ]
+    if any(p.problem.key == SENSITIVE for p in problems):
+        advice = texts("sensitive.advice")
+        lines.append(f"{advice} {texts('sensitive.card_keep')}" if can_keep_sensitive else advice)
     return "\n\n".join([texts("card.problems"), *lines])
 
 
@@ -79,7 +96,8 @@ class ReportCards:
             value, conversation_id=turn_context.activity.conversation.id, now=self._clock()
         )
         if isinstance(read, list):
-            await turn_context.send_activity(problems_text(texts, read))
+            # Nothing is stored; a look-alike of personal data can be kept with the switch.
+            await turn_context.send_activity(problems_text(texts, read, can_keep_sensitive=True))
             return
         draft = read
         assert draft.unit_name is not None

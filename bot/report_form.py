@@ -2,6 +2,8 @@
 
 A card is rebuilt from data and never trusted as data: every field is checked for type,
 length and content, unknown fields are refused, and the card must belong to this conversation.
+The free-text fields pass the sensitive-data guard (`bot.sensitive`) unless the reporter
+switched on «keep as written» (`keep_sensitive`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.domain import (
     Harm,
     Severity,
 )
+from bot.sensitive import sensitive_problem
 from dialogs.answers import Problem, When, clean_text, parse_when
 from dialogs.report_draft import FIELDS, ReportDraft
 
@@ -31,6 +34,9 @@ INPUTS = tuple(name for field in FIELDS for name in (WHEN_INPUTS if field == "wh
 CONTROLS = ("action", "card", "conversation")
 # Not a question of the dialog: a choice on the card (Input.Toggle sends "true" or "false").
 ANONYMOUS = "anonymous"
+# A choice on the card too: store the free text as typed even when it looks like personal data.
+KEEP_SENSITIVE = "keep_sensitive"
+TOGGLES = (ANONYMOUS, KEEP_SENSITIVE)
 _CARD_ID = re.compile(r"^[0-9a-f]{32}$")
 _CODES: dict[str, frozenset[str]] = {
     "harm": frozenset(h.value for h in Harm),
@@ -43,6 +49,8 @@ _TEXTS = {
     "location": (SHORT_TEXT_MIN, SHORT_TEXT_MAX),
 }
 _OPTIONAL = ("immediate_action", "suggested_measure")
+# Free text that may hold personal data; the unit is a workplace's name.
+_GUARDED = frozenset({"description", "location", *_OPTIONAL})
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class FieldProblem:
 class _Reading:
     value: Mapping[str, Any]
     problems: list[FieldProblem] = field(default_factory=list)
+    keep_sensitive: bool = False
 
     def text(self, name: str) -> str | None:
         raw = self.value.get(name)
@@ -69,6 +78,20 @@ class _Reading:
         if all(known.field != name for known in self.problems):
             self.problems.append(FieldProblem(name, problem))
 
+    def toggle(self, name: str) -> bool:
+        """An Input.Toggle: "true" or "false" (absent: off)."""
+        value = self.value.get(name, "false")
+        if value not in ("true", "false"):
+            self.fail(name, Problem("form_choice"))
+        return bool(value == "true")
+
+    def guarded(self, name: str, text: str) -> bool:
+        """True when the text may be stored: nothing sensitive in it, or kept on purpose."""
+        problem = None if self.keep_sensitive else sensitive_problem(text)
+        if problem is not None:
+            self.fail(name, problem)
+        return problem is None
+
 
 def read_report_form(
     value: Any, *, conversation_id: str, now: datetime
@@ -76,7 +99,7 @@ def read_report_form(
     """The draft the card describes, or every problem with it."""
     if not isinstance(value, Mapping):
         return [FieldProblem(None, Problem("form_stale"))]
-    known = (*INPUTS, *CONTROLS, ANONYMOUS)
+    known = (*INPUTS, *CONTROLS, *TOGGLES)
     unknown = sorted(str(k) for k in value if k not in known)
     if unknown:
         return [FieldProblem(None, Problem("form_fields", {"fields": ", ".join(unknown)}))]
@@ -87,12 +110,13 @@ def read_report_form(
         return [FieldProblem(None, Problem("form_foreign"))]
 
     reading = _Reading(value)
+    reading.keep_sensitive = reading.toggle(KEEP_SENSITIVE)
     draft = ReportDraft(submission_key=card_id)
     for name, (least, most) in _TEXTS.items():
         checked = clean_text(reading.text(name), min_length=least, max_length=most)
         if isinstance(checked, Problem):
             reading.fail(name, checked)
-        else:
+        elif name not in _GUARDED or reading.guarded(name, checked):
             draft.record(name, {"id": None, "name": checked} if name == "unit" else checked)
     for name, codes in _CODES.items():
         code = reading.text(name)
@@ -104,16 +128,13 @@ def read_report_form(
         raw = reading.text(name)
         checked = clean_text(raw, min_length=SHORT_TEXT_MIN, max_length=OPTIONAL_TEXT_MAX)
         if isinstance(checked, str):
-            draft.record(name, checked)
+            if reading.guarded(name, checked):
+                draft.record(name, checked)
         elif checked.key == "empty":
             draft.record(name, "")
         else:
             reading.fail(name, checked)
-    anonymous = value.get(ANONYMOUS, "false")
-    if anonymous in ("true", "false"):
-        draft.anonymous = anonymous == "true"
-    else:
-        reading.fail(ANONYMOUS, Problem("form_choice"))
+    draft.anonymous = reading.toggle(ANONYMOUS)
     when = _when(reading, now)
     if isinstance(when, When):
         draft.record("when", {"at": when.at.isoformat(), "time_known": when.time_known})

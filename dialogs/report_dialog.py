@@ -8,6 +8,12 @@ Each step records the answer to the previous question in a typed `ReportDraft`, 
 question when the draft already has the answer (so "change a field" re-runs the waterfall and
 asks only that field), and asks. «hjelp», «avbryt» and «start på nytt» work at every step.
 Everything lives in dialog state, which the SQL storage keeps: a restart resumes the step.
+
+The free-text answers (what happened, place, done straight away, suggested measure) pass the
+sensitive-data guard (`bot.sensitive`): an answer that looks like it holds a fødselsnummer,
+D-number, phone number or e-mail address is held back and the same prompt asks once more —
+«Ja, behald» keeps it as written, «Nei, skriv på nytt» asks the question again, and a new
+answer is checked like the first.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from bot.domain import (
     Severity,
 )
 from bot.i18n import Catalogues, Texts
+from bot.sensitive import describe, find_sensitive, kinds_in
 from dialogs.answers import Problem, WhenPhrases, clean_text, normalise, parse_when
 from dialogs.report_desk import ReportDesk
 from dialogs.report_draft import FIELDS, ReportDraft
@@ -54,6 +61,8 @@ SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
 # Typed, not a button (Teams shows three): the summary's question says how.
 SUBMIT_ANONYMOUS = "submit_anonymous"
 YES, NO = "yes", "no"
+# In a text prompt's state: the answer held back by the sensitive-data guard.
+HELD = "held_answer"
 
 
 def _im_back(title: str) -> CardAction:
@@ -92,9 +101,9 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
                 for group in ("now", "today", "yesterday")
             )
         )
-        self._skip_words = {
-            normalise(w) for t in catalogues.all() for w in t.words("report.skip_words")
-        }
+        self._skip_words = self._words("report.skip_words")
+        self._keep_words = self._words("sensitive.keep", "sensitive.keep_words")
+        self._rewrite_words = self._words("sensitive.rewrite", "sensitive.rewrite_words")
 
         self.add_dialog(
             WaterfallDialog(
@@ -117,9 +126,13 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             )
         )
         self.add_dialog(WaterfallDialog(CANCEL_FLOW, [self.ask_cancel, self.cancel_or_continue]))
-        self.add_dialog(TextPrompt("description", self._text(DESCRIPTION_MIN, DESCRIPTION_MAX)))
+        self.add_dialog(
+            TextPrompt("description", self._text(DESCRIPTION_MIN, DESCRIPTION_MAX, guarded=True))
+        )
         self.add_dialog(TextPrompt("unit", self._text(SHORT_TEXT_MIN, SHORT_TEXT_MAX)))
-        self.add_dialog(TextPrompt("location", self._text(SHORT_TEXT_MIN, SHORT_TEXT_MAX)))
+        self.add_dialog(
+            TextPrompt("location", self._text(SHORT_TEXT_MIN, SHORT_TEXT_MAX, guarded=True))
+        )
         self.add_dialog(TextPrompt("when", self._validate_when))
         for optional in ("immediate_action", "suggested_measure"):
             self.add_dialog(TextPrompt(optional, self._optional_text(OPTIONAL_TEXT_MAX)))
@@ -419,24 +432,32 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
 
     # ---- validators ------------------------------------------------------------------------
 
-    def _text(self, min_length: int, max_length: int) -> Any:
+    def _words(self, *keys: str) -> set[str]:
+        """What a user may type for these catalogue entries, in every language."""
+        return {normalise(w) for t in self._catalogues.all() for key in keys for w in t.words(key)}
+
+    def _text(self, min_length: int, max_length: int, *, guarded: bool = False) -> Any:
         async def validate(prompt: PromptValidatorContext) -> bool:
             raw = prompt.recognized.value if prompt.recognized.succeeded else None
-            return self._accept(
-                prompt, clean_text(raw, min_length=min_length, max_length=max_length)
-            )
+            decided = self._decide_held(prompt, raw)
+            if decided is not None:
+                return decided
+            checked = clean_text(raw, min_length=min_length, max_length=max_length)
+            return self._accept(prompt, checked, guarded=guarded)
 
         return validate
 
     def _optional_text(self, max_length: int) -> Any:
         async def validate(prompt: PromptValidatorContext) -> bool:
             raw = prompt.recognized.value if prompt.recognized.succeeded else None
+            decided = self._decide_held(prompt, raw)
+            if decided is not None:
+                return decided
             if raw is not None and normalise(raw) in self._skip_words:
                 prompt.recognized.value = ""
                 return True
-            return self._accept(
-                prompt, clean_text(raw, min_length=SHORT_TEXT_MIN, max_length=max_length)
-            )
+            checked = clean_text(raw, min_length=SHORT_TEXT_MIN, max_length=max_length)
+            return self._accept(prompt, checked, guarded=True)
 
         return validate
 
@@ -448,10 +469,13 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         prompt.recognized.value = {"at": parsed.at.isoformat(), "time_known": parsed.time_known}
         return True
 
-    @staticmethod
-    def _accept(prompt: PromptValidatorContext, result: str | Problem) -> bool:
+    def _accept(
+        self, prompt: PromptValidatorContext, result: str | Problem, *, guarded: bool = False
+    ) -> bool:
         """Keep the cleaned answer, or set a retry that says what to fix (same quick replies)."""
         if isinstance(result, str):
+            if guarded and find_sensitive(result):
+                return self._hold(prompt, result)
             prompt.recognized.value = result
             return True
         context: TurnContext = prompt.context
@@ -467,6 +491,35 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             _problem_text(texts_of(context), result), quick
         )
         return False
+
+    # ---- the sensitive-data guard: write it again, or keep it -----------------------------
+
+    @staticmethod
+    def _hold(prompt: PromptValidatorContext, answer: str) -> bool:
+        """Hold the answer back and ask, in the same prompt, whether to keep it as written."""
+        prompt.state[HELD] = answer
+        texts = texts_of(prompt.context)
+        found = describe(texts, kinds_in(find_sensitive(answer)))
+        question = f"{found} {texts('sensitive.advice')}\n\n{texts('sensitive.ask_keep')}"
+        prompt.options.retry_prompt = _with_quick_replies(
+            question, [texts("sensitive.keep"), texts("sensitive.rewrite")]
+        )
+        return False
+
+    def _decide_held(self, prompt: PromptValidatorContext, raw: str | None) -> bool | None:
+        """The reply to a held answer: «ja» keeps it, «nei» asks the question again; anything
+        else (None) is a new answer, checked like the first."""
+        held = prompt.state.pop(HELD, None)
+        if held is None or raw is None:
+            return None
+        said = normalise(raw)
+        if said in self._keep_words:
+            prompt.recognized.value = held
+            return True
+        if said in self._rewrite_words:
+            prompt.options.retry_prompt = prompt.options.prompt
+            return False
+        return None
 
 
 _STEP_HELP = {

@@ -18,7 +18,7 @@ from bot.cards.receipt import receipt_card, sent_form_card
 from bot.cards.report_form import report_form_card
 from bot.domain import Category, Harm, Severity, Status
 from bot.i18n import Texts
-from bot.report_form import ANONYMOUS, CONTROLS, INPUTS, read_report_form
+from bot.report_form import CONTROLS, INPUTS, TOGGLES, read_report_form
 from dialogs.report_draft import ReportDraft
 from storage.handling import HandlingView, MeasureLine, OpenLine
 from storage.reports import ReportLine
@@ -148,7 +148,7 @@ def test_the_schema_check_catches_a_broken_card() -> None:
 
 def test_the_form_asks_what_the_dialog_asks() -> None:
     card = form(NN)
-    assert [e["id"] for e in inputs(card)] == [*INPUTS, ANONYMOUS]
+    assert [e["id"] for e in inputs(card)] == [*INPUTS, *TOGGLES]
     choices = {e["id"]: [c["value"] for c in e["choices"]] for e in inputs(card) if "choices" in e}
     assert choices == {
         "harm": [h.value for h in Harm],

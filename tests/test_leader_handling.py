@@ -180,7 +180,15 @@ async def test_acknowledge_measure_close_and_the_reporter_hears_back(voss: Voss)
     assert outcome["text"] == NN("handling.outcome", case="2026-0001", note=note)
     [report] = await voss.reports()
     assert (report.status, report.version) == ("closed", 4)
-    assert await voss.history() == ["created", "acknowledged", "measure_added", "closed"]
+    # The cards delivered to Liv and Lars are reads (the audit trail records who saw it).
+    assert await voss.history() == [
+        "created",
+        "read",
+        "read",
+        "acknowledged",
+        "measure_added",
+        "closed",
+    ]
 
 
 async def test_a_stale_card_cannot_undo_a_newer_change(voss: Voss) -> None:

@@ -97,6 +97,16 @@ def report_form_card(
             "valueOff": "false",
         },
         paragraph(texts("card.anonymous_help"), subtle=True),
+        # Off: free text that looks like a fødselsnummer, phone or e-mail is refused, with why.
+        {
+            "type": "Input.Toggle",
+            "id": "keep_sensitive",
+            "title": texts("card.label_keep_sensitive"),
+            "value": "false",
+            "valueOn": "true",
+            "valueOff": "false",
+            "wrap": True,
+        },
     ]
     submit = {
         "type": "Action.Submit",
