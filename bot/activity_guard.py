@@ -8,6 +8,20 @@ from typing import Any
 from aiohttp import web
 
 MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; cards included
+# What the bot stores of an activity's addresses (storage.models: ConversationRef, Person) fits
+# these columns; longer, or with a NUL byte, PostgreSQL refuses it and the turn would fail.
+_STORED_TEXT: dict[tuple[str, ...], int] = {
+    ("serviceUrl",): 512,
+    ("channelId",): 40,
+    ("conversation", "id"): 512,
+    ("conversation", "conversationType"): 40,
+    ("conversation", "tenantId"): 100,
+    ("channelData", "tenant", "id"): 100,
+    ("recipient", "id"): 200,
+    ("from", "id"): 200,
+    ("from", "aadObjectId"): 200,
+    ("from", "name"): 300,
+}
 
 
 def _refuse(status: type[web.HTTPClientError], reason: str) -> web.HTTPClientError:
@@ -50,7 +64,22 @@ async def read_activity_body(request: web.Request) -> dict[str, Any]:
     for account in ("from", "recipient"):
         if account in body and not _is_account(body[account]):
             raise _refuse(web.HTTPBadRequest, f"activity {account} is not an account")
+    for field, longest in _STORED_TEXT.items():
+        if not _storable(body, field, longest):
+            raise _refuse(web.HTTPBadRequest, f"activity {'.'.join(field)} is not a usable text")
     return body
+
+
+def _storable(body: dict[str, Any], path: tuple[str, ...], longest: int) -> bool:
+    """Absent, or text that fits its column; Teams sends nothing else there."""
+    value: Any = body
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return True
+        value = value[key]
+    if value is None:
+        return True
+    return isinstance(value, str) and len(value) <= longest and "\x00" not in value
 
 
 def _is_account(value: Any) -> bool:

@@ -20,7 +20,10 @@ def address_of(activity: Activity) -> ConversationAddress | None:
     kind = conversation.conversation_type or "personal"
     sender = activity.from_property
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = conversation.tenant_id or (channel_data.get("tenant") or {}).get("id")
+    tenant_data = channel_data.get("tenant")
+    tenant = conversation.tenant_id or (
+        tenant_data.get("id") if isinstance(tenant_data, dict) else None
+    )
     return ConversationAddress(
         conversation_id=conversation.id,
         conversation_type=kind,
@@ -28,7 +31,7 @@ def address_of(activity: Activity) -> ConversationAddress | None:
         channel_id=activity.channel_id or "msteams",
         service_url=activity.service_url,
         tenant_id=tenant,
-        bot_id=activity.recipient.id if activity.recipient else "",
+        bot_id=(activity.recipient.id if activity.recipient else None) or "",
     )
 
 

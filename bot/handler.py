@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import (
     ActivityHandler,
     ConversationState,
+    InvokeResponse,
     MessageFactory,
     TurnContext,
 )
@@ -57,6 +59,27 @@ async def _as_markdown(
         if outgoing.type == ActivityTypes.message and not outgoing.text_format:
             outgoing.text_format = TextFormatTypes.markdown
     return await send()
+
+
+def remove_bot_mention(activity: Activity) -> None:
+    """Take «@Avviksboten» out of the text: Teams puts it in every group chat or channel
+    message to the bot. The SDK's `remove_recipient_mention` fails the turn on a message with
+    a mention but no text, without a recipient, or with a mention it cannot read, and reads the
+    bot's name as a regular expression; this does none of that."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    if not isinstance(activity.text, str) or not bot_id:
+        return
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned, shown = extra.get("mentioned"), extra.get("text")
+        if (
+            str(getattr(entity, "type", "")).lower() == "mention"
+            and isinstance(mentioned, dict)
+            and mentioned.get("id") == bot_id
+            and isinstance(shown, str)
+            and shown
+        ):
+            activity.text = activity.text.replace(shown, "")
 
 
 _PERSONAL_ONLY = (Intent.REPORT, Intent.RESTART, Intent.FORM, Intent.MINE, Intent.OPEN)
@@ -123,6 +146,13 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             await super().on_turn(turn_context)
             await self._conversation_state.save_changes(turn_context)
 
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """No card of this bot uses Action.Execute (they submit as messages), and it has no
+        sign-in, task modules or message extensions. Every invoke is answered «not implemented»,
+        as the SDK answers most; its own reading of `adaptiveCard/action` fails the turn on an
+        `action` that is not an object."""
+        return InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
+
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._welcome(turn_context)
 
@@ -131,7 +161,9 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
     ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         personal = _is_personal(turn_context.activity)
-        if personal or any(member.id == bot_id for member in members_added):
+        # A member list from outside may hold anything, a null included.
+        added = {getattr(member, "id", None) for member in members_added}
+        if personal or (bot_id is not None and bot_id in added):
             await self._welcome(turn_context)
 
     async def _welcome(self, turn_context: TurnContext) -> None:
@@ -145,7 +177,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             await turn_context.send_activity(texts("menu.welcome_shared"))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        TurnContext.remove_recipient_mention(turn_context.activity)
+        remove_bot_mention(turn_context.activity)
         texts: Texts = turn_context.turn_state[TEXTS_KEY]
         reporter: Reporter = turn_context.turn_state[REPORTER_KEY]
         personal = _is_personal(turn_context.activity)

@@ -22,6 +22,9 @@ from sqlmodel import create_engine
 SessionFactory = async_sessionmaker[AsyncSession]
 
 _SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A server that accepts connections and never answers (a host gone behind a firewall) must not
+# hold a turn past the 15 s after which Teams sends the activity again. A URL may set its own.
+_POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 class UnsupportedDatabase(ValueError):
@@ -63,7 +66,10 @@ def _engine_options(url: URL) -> dict[str, Any]:
         return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
     if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    if "connect_timeout" not in url.query:
+        options["connect_args"] = {"connect_timeout": _POSTGRES_CONNECT_TIMEOUT_S}
+    return options
 
 
 def create_async_db_engine(database_url: str) -> AsyncEngine:

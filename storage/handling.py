@@ -37,6 +37,11 @@ class ReportNotFound(Exception):
     pass
 
 
+# Report ids are the database's INTEGER: a larger number from a card names no report, and
+# PostgreSQL refuses to compare a column with it.
+_LARGEST_ID = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class MeasureLine:
     description: str
@@ -137,6 +142,8 @@ async def actor_of(session: AsyncSession, *, aad_object_id: str) -> Actor:
 
 
 async def handling_view(session: AsyncSession, *, report_id: int) -> HandlingView:
+    if not 0 < report_id <= _LARGEST_ID:
+        raise ReportNotFound(report_id)
     row = (
         await session.execute(
             select(Report, Person.name, Unit.name)

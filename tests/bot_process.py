@@ -40,6 +40,7 @@ class BotProcess:
         self._process: subprocess.Popen[bytes] | None = None
         # A file, not a pipe: nobody drains a pipe, and a full one would block the bot.
         self._log = tempfile.NamedTemporaryFile(prefix="avvik-bot-", suffix=".log")  # noqa: SIM115
+        self._final_log: str | None = None  # what it wrote, kept once the file is gone
 
     async def start(self, within_seconds: float = 30.0) -> None:
         self._process = subprocess.Popen(  # noqa: ASYNC220  (started once, polled below)
@@ -80,8 +81,17 @@ class BotProcess:
                 self.kill()
         self._close_pipes()
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def log(self) -> str:
+        """What the process wrote, also after it was killed or stopped."""
+        if self._final_log is not None:
+            return self._final_log
         return Path(self._log.name).read_text(errors="replace")
 
     def _close_pipes(self) -> None:
+        if not self._log.closed:
+            self._final_log = self.log()
         self._log.close()

@@ -207,25 +207,55 @@ async def playground_for(
     if config is None:
         config = folder / f"playground-{person.key}.yml"
         config.write_text(json.dumps(config_for(person), ensure_ascii=False), "utf-8")
-    port = free_port()
-    process = start_playground(
-        PlaygroundOptions(
-            bot_url=f"{bot_url}/api/messages",
-            port=port,
-            conversation_id=person.chat_id,
-            config=config,
-        )
-    )
+    port, process = await _started(bot_url, person, config)
     try:
-        await _wait_for_port(port, process)
         base = f"http://127.0.0.1:{port}"
-        async with (
-            aiohttp.ClientSession() as http,
-            http.ws_connect(f"{base}/_ws_conversation/v1/conversations/stream") as stream,
-        ):
-            yield PlaygroundUser(person, http, stream, base)
+        async with aiohttp.ClientSession() as http:
+            stream = await _stream(http, f"{base}/_ws_conversation/v1/conversations/stream")
+            try:
+                yield PlaygroundUser(person, http, stream, base)
+            finally:
+                await stream.close()
     finally:
         stop_process(process)
+
+
+async def _started(
+    bot_url: str, person: Person, config: Path, attempts: int = 3
+) -> tuple[int, subprocess.Popen[bytes]]:
+    """A Playground listening on a free port. A port free when picked may be taken by another
+    process before the Playground binds it; then it exits, and another port is tried."""
+    for attempt in range(attempts):
+        port = free_port()
+        process = start_playground(
+            PlaygroundOptions(
+                bot_url=f"{bot_url}/api/messages",
+                port=port,
+                conversation_id=person.chat_id,
+                config=config,
+            )
+        )
+        try:
+            await _wait_for_port(port, process)
+        except RuntimeError:
+            stop_process(process)
+            if attempt == attempts - 1:
+                raise
+            continue
+        return port, process
+    raise AssertionError("unreachable")
+
+
+async def _stream(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    """The chat's event stream; the Playground may listen a moment before it serves it."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        try:
+            return await http.ws_connect(url)
+        except aiohttp.ClientError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 def buttons(message: Message) -> dict[str, dict[str, Any]]:
