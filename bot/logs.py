@@ -65,13 +65,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = REQUEST_ID.set(_request_id(request))
+    # Not reset afterwards: aiohttp writes the access log line after this returns, and it
+    # should carry the id too; the next request on the connection sets its own.
+    REQUEST_ID.set(_request_id(request))
     try:
         response = await handler(request)
-        response.headers[_HEADER] = REQUEST_ID.get()
-        return response
     except web.HTTPException as error:
         error.headers[_HEADER] = REQUEST_ID.get()
         raise
-    finally:
-        REQUEST_ID.reset(token)
+    response.headers[_HEADER] = REQUEST_ID.get()
+    return response
