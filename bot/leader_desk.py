@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity
+from botbuilder.core import MessageFactory, TurnContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor, may_handle, may_see_reporter, may_view
 from bot.cards import Card
 from bot.cards.handling import handling_card
 from bot.cards.open_reports import open_reports_card
 from bot.conversation_book import address_of
+from bot.domain import Status
 from bot.handling import HandlingRequest, Op, Refusal, next_status, read_request
 from bot.i18n import Catalogues, Texts
 from bot.messenger import DeliveryFailed, Messenger
 from bot.oslo_time import to_oslo
-from bot.report_cards import problems_text
+from bot.report_cards import card_message, problems_text
 from dialogs.turn import Clock, Reporter
 from storage import audit, handling
 from storage.conversations import ConversationAddress
@@ -33,14 +34,8 @@ from storage.handling import HandlingView, NewMeasure, Recipient, ReportNotFound
 
 logger = logging.getLogger(__name__)
 
+# The event each move records; also the key of what the leader is told (`handling.<kind>`).
 _KIND = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
-_DONE = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
-
-
-def card_message(card: Card, *, summary: str) -> Activity:
-    message: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-    message.summary = summary
-    return message
 
 
 class LeaderDesk:
@@ -66,12 +61,13 @@ class LeaderDesk:
         async with self._sessions() as session:
             recipients = await handling.recipients_of_new_report(session, report_id=report_id)
             view = await handling.handling_view(session, report_id=report_id)
+            actors = await self._actors(session, recipients)
         for recipient in recipients:
             if recipient.address is None:
                 logger.warning("report %s: the bot is not installed for a recipient", report_id)
                 continue
             texts = self._texts(recipient.language)
-            card = await self._card_for(recipient, view, texts)
+            card = self._card(actors[recipient.person_id], view, texts)
             summary = texts("handling.new_for_leader", case=view.case_number)
             try:
                 activity_id = await self._messenger.send(
@@ -142,36 +138,35 @@ class LeaderDesk:
         if view is None or not may_view(actor, view.scope):
             await turn_context.send_activity(texts("handling.not_found"))
             return
-        refusal = self._refusal(actor, view, request)
-        if refusal is None:
-            refusal = await self._apply(actor, view, request)
+        moved = self._decide(actor, view, request)
+        if isinstance(moved, Refusal):
+            refusal: Refusal | None = moved
+        else:
+            refusal = await self._apply(actor, view, request, moved)
         if refusal is not None:
             await turn_context.send_activity(texts(f"handling.refused_{refusal.value}"))
             if refusal is Refusal.STALE:
                 await self.refresh_cards(request.report_id)
             return
         await self.refresh_cards(request.report_id)
-        done = texts(f"handling.{_DONE[request.op]}")
+        done = texts(f"handling.{_KIND[request.op]}")
         if request.op is Op.CLOSE and not await self._tell_reporter(request.report_id, request):
             done = texts("handling.closed_not_told")
         await turn_context.send_activity(done)
 
     @staticmethod
-    def _refusal(actor: Actor, view: HandlingView, request: HandlingRequest) -> Refusal | None:
+    def _decide(actor: Actor, view: HandlingView, request: HandlingRequest) -> Status | Refusal:
+        """Where the report moves, or why it does not."""
         if not may_handle(actor, view.scope, ignore_status=True):
             return Refusal.NOT_ALLOWED
         moved = next_status(request.op, view.status)
-        if isinstance(moved, Refusal):
-            return moved
-        if view.version != request.version:
+        if not isinstance(moved, Refusal) and view.version != request.version:
             return Refusal.STALE
-        return None
+        return moved
 
     async def _apply(
-        self, actor: Actor, view: HandlingView, request: HandlingRequest
+        self, actor: Actor, view: HandlingView, request: HandlingRequest, moved: Status
     ) -> Refusal | None:
-        moved = next_status(request.op, view.status)
-        assert not isinstance(moved, Refusal)
         detail: dict[str, object] = {"from": view.status.value, "to": moved.value}
         measure = None
         if request.measure is not None:
@@ -207,12 +202,13 @@ class LeaderDesk:
                 copy.person_id: await handling.person_by_id(session, person_id=copy.person_id)
                 for copy in copies
             }
+            actors = await self._actors(session, [r for r in readers.values() if r])
         for copy in copies:
             reader = readers[copy.person_id]
             if reader is None:
                 continue
             texts = self._texts(reader.language)
-            card = await self._card_for(reader, view, texts)
+            card = self._card(actors[reader.person_id], view, texts)
             summary = texts("handling.summary", case=view.case_number)
             try:
                 await self._messenger.update(
@@ -251,10 +247,13 @@ class LeaderDesk:
             today=to_oslo(self._clock()).date(),
         )
 
-    async def _card_for(self, person: Recipient, view: HandlingView, texts: Texts) -> Card:
-        async with self._sessions() as session:
-            actor = await handling.actor_of(session, aad_object_id=person.aad_object_id)
-        return self._card(actor, view, texts)
+    @staticmethod
+    async def _actors(session: AsyncSession, people: list[Recipient]) -> dict[int, Actor]:
+        """What each reader may do, read once per reader."""
+        return {
+            person.person_id: await handling.actor_of(session, aad_object_id=person.aad_object_id)
+            for person in people
+        }
 
     async def _record_read(self, view: HandlingView, reader_id: int, via: str) -> None:
         if reader_id == view.reporter_id:  # reading one's own report is no one else's business

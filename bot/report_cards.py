@@ -60,7 +60,7 @@ def problems_text(
     return "\n\n".join([texts("card.problems"), *lines])
 
 
-def _card_message(card: Card, *, summary: str) -> Activity:
+def card_message(card: Card, *, summary: str) -> Activity:
     # Teams shows the summary in notifications and the chat list, where a card has no text.
     message: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
     message.summary = summary
@@ -81,13 +81,13 @@ class ReportCards:
             now=self._clock(),
             own_unit=own.name if own else None,
         )
-        await turn_context.send_activity(_card_message(card, summary=texts("card.form_title")))
+        await turn_context.send_activity(card_message(card, summary=texts("card.form_title")))
 
     async def send_my_reports(
         self, turn_context: TurnContext, texts: Texts, reporter: Reporter
     ) -> None:
         card = my_reports_card(texts, await self._desk.reports_of(reporter))
-        await turn_context.send_activity(_card_message(card, summary=texts("mine.card_title")))
+        await turn_context.send_activity(card_message(card, summary=texts("mine.card_title")))
 
     async def take_submitted(
         self, turn_context: TurnContext, texts: Texts, reporter: Reporter, value: Any
@@ -115,7 +115,7 @@ class ReportCards:
             )
             return
         card = receipt_card(texts, case_number=receipt.case_number, draft=draft)
-        message = _card_message(card, summary=texts("card.receipt_title", case=receipt.case_number))
+        message = card_message(card, summary=texts("card.receipt_title", case=receipt.case_number))
         await turn_context.send_activity(message)
         sent = sent_form_card(texts, case_number=receipt.case_number, draft=draft)
         await self._retire_form(turn_context, CardFactory.adaptive_card(sent))

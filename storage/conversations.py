@@ -69,14 +69,16 @@ async def personal_conversation_of(
         .scalars()
         .first()
     )
-    if row is None:
-        return None
+    return address_of_ref(row) if row else None
+
+
+def address_of_ref(ref: ConversationRef) -> ConversationAddress:
     return ConversationAddress(
-        conversation_id=row.conversation_id,
-        conversation_type=row.conversation_type,
-        person_aad_object_id=row.person_aad_object_id,
-        channel_id=row.channel_id,
-        service_url=row.service_url,
-        tenant_id=row.tenant_id,
-        bot_id=row.bot_id,
+        conversation_id=ref.conversation_id,
+        conversation_type=ref.conversation_type,
+        person_aad_object_id=ref.person_aad_object_id,
+        channel_id=ref.channel_id,
+        service_url=ref.service_url,
+        tenant_id=ref.tenant_id,
+        bot_id=ref.bot_id,
     )

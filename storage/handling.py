@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from bot.access import Actor, ReportScope
 from bot.domain import Role, Severity, Status
-from storage.conversations import ConversationAddress, personal_conversation_of
+from storage.conversations import ConversationAddress, address_of_ref, personal_conversation_of
 from storage.models import (
     ConversationRef,
     Department,
@@ -322,20 +322,7 @@ async def cards_of(session: AsyncSession, *, report_id: int) -> list[CardCopy]:
         .order_by(col(ReportCard.id))
     )
     return [
-        CardCopy(
-            card.person_id,
-            card.activity_id,
-            ConversationAddress(
-                conversation_id=ref.conversation_id,
-                conversation_type=ref.conversation_type,
-                person_aad_object_id=ref.person_aad_object_id,
-                channel_id=ref.channel_id,
-                service_url=ref.service_url,
-                tenant_id=ref.tenant_id,
-                bot_id=ref.bot_id,
-            ),
-        )
-        for card, ref in rows.all()
+        CardCopy(card.person_id, card.activity_id, address_of_ref(ref)) for card, ref in rows.all()
     ]
 
 

@@ -8,7 +8,7 @@ object id. Names are data, so a renamed unit keeps its id, its reports and its l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -240,8 +240,7 @@ async def _apply_units(
             unit.name = f"(renaming unit {unit.id})"
     await session.flush()
 
-    written = 0
-    for row in plan.units:
+    async for row in _in_batches(session, plan.units, progress):
         department_id, name = place(row)
         unit = known.units.get(row.code)
         if unit is None:
@@ -258,19 +257,25 @@ async def _apply_units(
                 tally.updated += 1
             else:
                 tally.unchanged += 1
-        written += 1
+
+
+async def _in_batches(
+    session: AsyncSession, rows: Sequence[T], progress: Progress
+) -> AsyncIterator[T]:
+    """The rows one by one, flushed to the database every so often and counted as written."""
+    for written, row in enumerate(rows, 1):
+        yield row
         if written % _FLUSH_EVERY == 0:
             await session.flush()
             progress(_FLUSH_EVERY)
     await session.flush()
-    progress(written % _FLUSH_EVERY)
+    progress(len(rows) % _FLUSH_EVERY)
 
 
 async def _apply_persons(
     session: AsyncSession, plan: OrgPlan, known: _Known, tally: Tally, progress: Progress
 ) -> None:
-    written = 0
-    for row in plan.persons:
+    async for row in _in_batches(session, plan.persons, progress):
         unit_id = _id(known.units[row.unit_code]) if row.unit_code else None
         person = known.persons.get(row.aad_object_id)
         if person is None:
@@ -296,12 +301,6 @@ async def _apply_persons(
                 tally.updated += 1
             else:
                 tally.unchanged += 1
-        written += 1
-        if written % _FLUSH_EVERY == 0:
-            await session.flush()
-            progress(_FLUSH_EVERY)
-    await session.flush()
-    progress(written % _FLUSH_EVERY)
 
 
 async def _apply_roles(

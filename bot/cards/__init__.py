@@ -43,3 +43,13 @@ def paragraph(text: str, *, subtle: bool = False) -> dict[str, Any]:
 
 def facts(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
+
+
+def list_item(title: str, detail: str, *more: dict[str, Any]) -> dict[str, Any]:
+    """One entry of a list card: a bold line, a quiet line under it, and anything else."""
+    bold = {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}
+    return {
+        "type": "Container",
+        "separator": True,
+        "items": [bold, paragraph(detail, subtle=True), *more],
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.cards import Card, adaptive_card, heading, paragraph
+from bot.cards import Card, adaptive_card, heading, list_item, paragraph
 from bot.i18n import Texts
 from bot.oslo_time import format_date
 from bot.replies import my_reports_text
@@ -17,22 +17,10 @@ def my_reports_card(texts: Texts, lines: Sequence[ReportLine]) -> Card:
         body.append(paragraph(texts("mine.none")))
     for line in lines:
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "items": [
-                    {
-                        "type": "TextBlock",
-                        "text": f"{line.case_number} · {texts(f'status.{line.status}')}",
-                        "weight": "Bolder",
-                        "wrap": True,
-                    },
-                    paragraph(
-                        f"{format_date(line.reported_at)} · {texts(f'category.{line.category}')}"
-                        f" · {texts(f'severity.{line.severity}')}",
-                        subtle=True,
-                    ),
-                ],
-            }
+            list_item(
+                f"{line.case_number} · {texts(f'status.{line.status}')}",
+                f"{format_date(line.reported_at)} · {texts(f'category.{line.category}')}"
+                f" · {texts(f'severity.{line.severity}')}",
+            )
         )
     return adaptive_card(body, fallback_text=my_reports_text(lines, texts))

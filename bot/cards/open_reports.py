@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.cards import Card, adaptive_card, heading, paragraph
+from bot.cards import Card, adaptive_card, heading, list_item, paragraph
 from bot.handling import SHOW
 from bot.i18n import Texts
 from bot.oslo_time import format_date
@@ -17,42 +17,26 @@ def open_reports_card(texts: Texts, lines: Sequence[OpenLine]) -> Card:
     if not lines:
         body.append(paragraph(texts("open.none")))
     for line in lines:
+        show = {
+            "type": "Action.Submit",
+            "title": texts("open.show", case=line.case_number),
+            "data": {"action": SHOW, "report": line.id},
+        }
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "items": [
-                    {
-                        "type": "TextBlock",
-                        "text": texts(
-                            "open.line",
-                            case=line.case_number,
-                            severity=texts(f"severity.{line.severity}"),
-                            status=texts(f"status.{line.status.value}"),
-                        ),
-                        "weight": "Bolder",
-                        "wrap": True,
-                    },
-                    paragraph(
-                        texts(
-                            "open.detail",
-                            date=format_date(line.reported_at),
-                            unit=line.unit_name or "–",
-                            category=texts(f"category.{line.category}"),
-                        ),
-                        subtle=True,
-                    ),
-                    {
-                        "type": "ActionSet",
-                        "actions": [
-                            {
-                                "type": "Action.Submit",
-                                "title": texts("open.show", case=line.case_number),
-                                "data": {"action": SHOW, "report": line.id},
-                            }
-                        ],
-                    },
-                ],
-            }
+            list_item(
+                texts(
+                    "open.line",
+                    case=line.case_number,
+                    severity=texts(f"severity.{line.severity}"),
+                    status=texts(f"status.{line.status.value}"),
+                ),
+                texts(
+                    "open.detail",
+                    date=format_date(line.reported_at),
+                    unit=line.unit_name or "–",
+                    category=texts(f"category.{line.category}"),
+                ),
+                {"type": "ActionSet", "actions": [show]},
+            )
         )
     return adaptive_card(body, fallback_text=texts("open.title", count=len(lines)))
