@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime, utcnow
@@ -74,6 +74,11 @@ class CaseCounter(SQLModel, table=True):
 
 
 class Report(SQLModel, table=True):
+    # The statistics read only this index: one pass, in order, with no table lookups.
+    __table_args__ = (
+        Index("ix_report_stats", "reported_month", "unit_id", "severity", "category"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     case_number: str = Field(unique=True, max_length=20)
     # Set when the report is drafted; a second submit of the same draft finds the first report.
@@ -86,6 +91,11 @@ class Report(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=_timestamp())
     occurred_time_known: bool = True
     reported_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    # The Europe/Oslo month of reported_at as yyyymm (202509): what statistics count by,
+    # fixed when the report is stored (storage.periods.month_of).
+    reported_month: int
+    # Where the report came from: "teams", or "import" for history from an earlier system.
+    source: str = Field(default="teams", max_length=20)
     description: str = Field(sa_column=Column(Text, nullable=False))
     harm: str = Field(max_length=20)
     category: str = Field(max_length=40, index=True)
@@ -168,3 +178,29 @@ class ConversationRef(SQLModel, table=True):
     # conversationUpdate), and the welcome must come once.
     welcomed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class SickLeave(SQLModel, table=True):
+    """Sick leave in percent for a quarter (SSB/KS figures): a unit's, or with no unit the
+    municipal sector's, shown beside the avvik counts."""
+
+    __tablename__ = "sick_leave"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    year: int
+    quarter: int
+    percent: float
+
+
+class Nudge(SQLModel, table=True):
+    """A monthly under-reporting nudge claimed for one leader of one unit: claimed before it
+    is sent, so that a restart or a second instance never sends it twice."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "person_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    person_id: int = Field(foreign_key="person.id")
+    month: int  # yyyymm, Europe/Oslo
+    sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,10 +14,8 @@ from sqlmodel import col
 from storage.db import SessionFactory
 from storage.models import CaseCounter, Person, Report, ReportEvent
 from storage.organisation import ensure_person
+from storage.periods import OSLO, month_of
 from storage.sql import insert_for
-
-# Case numbers follow the calendar year in Norway, not in UTC.
-_CASE_YEAR_ZONE = ZoneInfo("Europe/Oslo")
 
 
 @dataclass(frozen=True)
@@ -110,7 +107,7 @@ async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
             return existing
     try:
         async with sessions() as session, session.begin():
-            year = new.reported_at.astimezone(_CASE_YEAR_ZONE).year
+            year = new.reported_at.astimezone(OSLO).year
             case_number = format_case_number(year, await _next_sequence(session, year))
             reporter_id = await ensure_person(
                 session, aad_object_id=new.reporter_aad_object_id, name=new.reporter_name
@@ -125,6 +122,7 @@ async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
                 occurred_at=new.occurred_at,
                 occurred_time_known=new.occurred_time_known,
                 reported_at=new.reported_at,
+                reported_month=month_of(new.reported_at),
                 description=new.description,
                 harm=new.harm,
                 category=new.category,

@@ -1,0 +1,357 @@
+"""The statistics document: a year beside the year before, per month, quarter, severity,
+category, department and unit, with sick leave where it is known (docs/statistics.md).
+
+Every count comes from one GROUP BY over the `ix_report_stats` index (month, unit, severity,
+category), whatever the scope; everything else is added up here from those few thousand rows,
+so the whole document costs about what one raw GROUP BY does (bench/stats.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.domain import Category, Severity
+from storage.models import Department, Report, SickLeave, Unit
+from storage.periods import months_of_year
+
+DOCUMENT = "avviksboten.statistics"
+VERSION = 1
+COUNTED_BY = "reported_at, month in Europe/Oslo"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the reader may see: everything, one department, or a set of units (a leader's)."""
+
+    department: str | None = None
+    unit_ids: frozenset[int] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.department is None and self.unit_ids is None
+
+
+EVERYTHING = Scope()
+
+
+class UnknownDepartment(Exception):
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.known = tuple(known)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A count in the year asked for and in the year before."""
+
+    count: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+    @property
+    def change_percent(self) -> float | None:
+        if self.previous == 0:
+            return None
+        return round(100 * self.change / self.previous, 1)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "previous": self.previous,
+            "change": self.change,
+            "change_percent": self.change_percent,
+        }
+
+
+@dataclass(frozen=True)
+class Quarter:
+    quarter: int  # 1-4
+    counts: Pair
+    sick_leave_percent: float | None  # the unit's, or at the top level the municipal sector's
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    unit_id: int | None  # None: reports whose unit the organisation does not know
+    code: str | None
+    name: str | None
+    department: str | None
+    headcount: int | None
+    counts: Pair
+    quarters: tuple[Quarter, ...]
+
+    @property
+    def per_10_employees(self) -> float | None:
+        if not self.headcount:
+            return None
+        return round(10 * self.counts.count / self.headcount, 2)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    year: int
+    scope: Scope
+    scope_unit_codes: tuple[str, ...] | None  # the units of a unit scope, for the document
+    total: Pair
+    months: tuple[Pair, ...]  # January first
+    quarters: tuple[Quarter, ...]
+    severities: tuple[tuple[Severity, Pair], ...]
+    categories: tuple[tuple[Category, Pair], ...]
+    departments: tuple[tuple[str | None, Pair], ...]  # most reports first
+    units: tuple[UnitFigures, ...]  # by department, then name; the unknown unit last
+
+    def as_json(self) -> dict[str, Any]:
+        """The stable, documented shape (docs/statistics.md); `version` changes if it does."""
+        return {
+            "document": DOCUMENT,
+            "version": VERSION,
+            "year": self.year,
+            "previous_year": self.year - 1,
+            "counted_by": COUNTED_BY,
+            "scope": {
+                "department": self.scope.department,
+                "units": list(self.scope_unit_codes) if self.scope_unit_codes is not None else None,
+            },
+            "total": self.total.as_json(),
+            "months": [
+                {"month": number, **pair.as_json()} for number, pair in enumerate(self.months, 1)
+            ],
+            "quarters": [
+                {
+                    "quarter": q.quarter,
+                    **q.counts.as_json(),
+                    "sector_sick_leave_percent": q.sick_leave_percent,
+                }
+                for q in self.quarters
+            ],
+            "severity": [
+                {"severity": code.value, **pair.as_json()} for code, pair in self.severities
+            ],
+            "category": [
+                {"category": code.value, **pair.as_json()} for code, pair in self.categories
+            ],
+            "departments": [
+                {"department": name, **pair.as_json()} for name, pair in self.departments
+            ],
+            "units": [
+                {
+                    "unit": unit.name,
+                    "code": unit.code,
+                    "department": unit.department,
+                    "headcount": unit.headcount,
+                    **unit.counts.as_json(),
+                    "per_10_employees": unit.per_10_employees,
+                    "quarters": [
+                        {
+                            "quarter": q.quarter,
+                            "count": q.counts.count,
+                            "previous": q.counts.previous,
+                            "sick_leave_percent": q.sick_leave_percent,
+                        }
+                        for q in unit.quarters
+                    ],
+                }
+                for unit in self.units
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class _UnitRow:
+    id: int
+    code: str | None
+    name: str
+    department: str
+    headcount: int | None
+
+
+async def _units_in_scope(session: AsyncSession, scope: Scope) -> list[_UnitRow]:
+    statement: Any = (
+        select(
+            col(Unit.id),
+            col(Unit.code),
+            col(Unit.name),
+            col(Department.name).label("department"),
+            col(Unit.headcount),
+        )
+        .join(Department, col(Department.id) == col(Unit.department_id))
+        .order_by(col(Department.name), col(Unit.name))
+    )
+    if scope.department is not None:
+        statement = statement.where(col(Department.name) == scope.department)
+    if scope.unit_ids is not None:
+        statement = statement.where(col(Unit.id).in_(sorted(scope.unit_ids)))
+    rows = (await session.execute(statement)).all()
+    return [_UnitRow(r.id, r.code, r.name, r.department, r.headcount) for r in rows]
+
+
+async def _department_names(session: AsyncSession) -> list[str]:
+    rows = await session.execute(select(col(Department.name)).order_by(col(Department.name)))
+    return list(rows.scalars())
+
+
+def _count_statement(year: int, unit_ids: list[int] | None) -> Any:
+    first, _ = months_of_year(year - 1)
+    _, last = months_of_year(year)
+    statement = (
+        select(
+            col(Report.reported_month),
+            col(Report.unit_id),
+            col(Report.severity),
+            col(Report.category),
+            func.count(),
+        )
+        .where(col(Report.reported_month).between(first, last))
+        .group_by(
+            col(Report.reported_month),
+            col(Report.unit_id),
+            col(Report.severity),
+            col(Report.category),
+        )
+    )
+    if unit_ids is not None:
+        statement = statement.where(col(Report.unit_id).in_(unit_ids))
+    return statement
+
+
+async def _sick_leave(
+    session: AsyncSession, year: int, unit_ids: list[int]
+) -> dict[tuple[int | None, int], float]:
+    """(unit id or None for the sector, quarter) → percent, for the year asked for."""
+    statement = select(
+        col(SickLeave.unit_id), col(SickLeave.quarter), col(SickLeave.percent)
+    ).where(
+        col(SickLeave.year) == year,
+        col(SickLeave.unit_id).in_(unit_ids) | col(SickLeave.unit_id).is_(None),
+    )
+    rows = (await session.execute(statement)).all()
+    return {(r.unit_id, r.quarter): r.percent for r in rows}
+
+
+class _Tally:
+    """Counts keyed by something, for the year asked for (0) and the one before (1)."""
+
+    def __init__(self) -> None:
+        self.counts: tuple[Counter[Any], Counter[Any]] = (Counter(), Counter())
+
+    def add(self, which: int, key: Any, n: int) -> None:
+        self.counts[which][key] += n
+
+    def pair(self, key: Any) -> Pair:
+        return Pair(self.counts[0][key], self.counts[1][key])
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.counts[0] or key in self.counts[1]
+
+
+def _quarter(month: int) -> int:
+    return (month - 1) // 3 + 1
+
+
+async def statistics(session: AsyncSession, *, year: int, scope: Scope = EVERYTHING) -> Statistics:
+    """The document for `year` as `scope` may see it. Raises UnknownDepartment."""
+    if scope.department is not None:
+        known = await _department_names(session)
+        if scope.department not in known:
+            raise UnknownDepartment(scope.department, known)
+    units = await _units_in_scope(session, scope)
+    # Everything counts reports without a known unit too; a department or a leader does not.
+    unit_filter = None if scope.everything else [u.id for u in units]
+    rows = (await session.execute(_count_statement(year, unit_filter))).all()
+    sick_leave = await _sick_leave(session, year, [u.id for u in units])
+    return _assemble(year, scope, units, rows, sick_leave, await _department_names(session))
+
+
+def _assemble(
+    year: int,
+    scope: Scope,
+    units: list[_UnitRow],
+    rows: Iterable[Any],
+    sick_leave: Mapping[tuple[int | None, int], float],
+    all_departments: list[str],
+) -> Statistics:
+    unit_by_id = {u.id: u for u in units}
+    total, months, quarters = _Tally(), _Tally(), _Tally()
+    severities, categories, departments = _Tally(), _Tally(), _Tally()
+    per_unit, per_unit_quarter = _Tally(), _Tally()
+    for reported_month, unit_id, severity, category, n in rows:
+        which = 0 if reported_month // 100 == year else 1
+        month = reported_month % 100
+        unit = unit_by_id.get(unit_id)
+        total.add(which, None, n)
+        months.add(which, month, n)
+        quarters.add(which, _quarter(month), n)
+        severities.add(which, severity, n)
+        categories.add(which, category, n)
+        departments.add(which, unit.department if unit else None, n)
+        per_unit.add(which, unit.id if unit else None, n)
+        per_unit_quarter.add(which, (unit.id if unit else None, _quarter(month)), n)
+
+    def unit_quarters(unit_id: int | None) -> tuple[Quarter, ...]:
+        # Sick leave stored without a unit is the sector's: never a unit's own figure.
+        return tuple(
+            Quarter(
+                q,
+                per_unit_quarter.pair((unit_id, q)),
+                sick_leave.get((unit_id, q)) if unit_id is not None else None,
+            )
+            for q in range(1, 5)
+        )
+
+    figures = [
+        UnitFigures(
+            u.id,
+            u.code,
+            u.name,
+            u.department,
+            u.headcount,
+            per_unit.pair(u.id),
+            unit_quarters(u.id),
+        )
+        for u in units
+    ]
+    if None in per_unit:
+        # Reports filed before the organisation knew the unit: counted, not lost.
+        figures.append(
+            UnitFigures(None, None, None, None, None, per_unit.pair(None), unit_quarters(None))
+        )
+
+    if scope.department is not None:
+        department_names: list[str | None] = [scope.department]
+    elif scope.unit_ids is not None:
+        department_names = list[str | None](sorted({u.department for u in units}))
+    else:
+        department_names = list(all_departments)
+    if None in departments:
+        department_names.append(None)
+    department_pairs = sorted(
+        ((name, departments.pair(name)) for name in department_names),
+        key=lambda item: (-item[1].count, -item[1].previous, item[0] is None, item[0] or ""),
+    )
+    return Statistics(
+        year=year,
+        scope=scope,
+        scope_unit_codes=(
+            tuple(u.code or u.name for u in units) if scope.unit_ids is not None else None
+        ),
+        total=total.pair(None),
+        months=tuple(months.pair(m) for m in range(1, 13)),
+        quarters=tuple(
+            Quarter(q, quarters.pair(q), sick_leave.get((None, q))) for q in range(1, 5)
+        ),
+        severities=tuple((s, severities.pair(s.value)) for s in Severity),
+        categories=tuple((c, categories.pair(c.value)) for c in Category),
+        departments=tuple(department_pairs),
+        units=tuple(figures),
+    )
