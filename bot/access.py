@@ -4,7 +4,9 @@
 - leaders (and deputies) see and handle the reports of the units they lead;
 - the HMS adviser sees and handles every report, and sees who reported even when anonymous;
 - the verneombod sees the reports of their area (their department) read-only;
-- admins manage the organisation, which by itself shows them no report.
+- admins manage the organisation, which by itself shows them no report;
+- statistics (counts, never reports) follow the same lines: the adviser and admins see the
+  whole municipality, leaders their units, a verneombod their area.
 Every card action is checked here again on the server: a card is never trusted as permission.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.domain import Role, Status
+from storage.stats import EVERYTHING, Scope
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,17 @@ def may_see_reporter(actor: Actor, report: ReportScope) -> bool:
 
 def may_manage_organisation(actor: Actor) -> bool:
     return Role.ADMIN in actor.roles
+
+
+def statistics_scope(actor: Actor) -> Scope | None:
+    """Whose figures the actor may see: the adviser and admins everything, a leader their
+    units, a verneombod their area (both, for a leader who is also verneombod); staff none."""
+    if actor.is_adviser or Role.ADMIN in actor.roles:
+        return EVERYTHING
+    units = actor.led_units | (actor.area_units if actor.watches_area else frozenset())
+    return Scope(unit_ids=units) if units else None
+
+
+def may_see_under_reporting(actor: Actor) -> bool:
+    """Which units report little is the adviser's to follow up; leaders get a friendly nudge."""
+    return actor.is_adviser

@@ -29,10 +29,13 @@ from bot.conversation_book import ConversationBook
 from bot.handler import AvvikBot
 from bot.i18n import Catalogues
 from bot.leader_desk import LeaderDesk
+from bot.links import LinkSigner
 from bot.logs import request_ids
 from bot.messenger import Messenger, TeamsMessenger
+from bot.nudges import MonthlyNudges
 from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
+from bot.statistics_desk import StatisticsDesk
 from bot.turn_errors import make_turn_error_handler
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import Clock
@@ -88,10 +91,26 @@ def build_bot(
         conversations=ConversationBook(sessions),
         cards=ReportCards(desk, clock),
         leaders=leaders,
+        statistics=StatisticsDesk(
+            sessions,
+            catalogues,
+            clock,
+            LinkSigner(settings.link_secret.encode() or None),
+            settings.public_url or None,
+        ),
         catalogues=catalogues,
         commands=commands,
         default_language=settings.default_language,
     )
+
+
+def _monthly_nudges(
+    settings: Settings, sessions: SessionFactory, messenger: Messenger, clock: Clock
+) -> MonthlyNudges:
+    catalogues = Catalogues()
+    # Through the leader desk's one notify function, as every leader notice goes.
+    leaders = LeaderDesk(sessions, messenger, catalogues, clock, settings.default_language)
+    return MonthlyNudges(sessions, leaders, catalogues, clock, settings.default_language)
 
 
 def build_adapter(settings: Settings) -> CloudAdapter:
@@ -114,14 +133,23 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
     adapter = build_adapter(settings)
     background = Background()
     messenger = TeamsMessenger(adapter, settings.app_id)
-    bot = build_bot(
-        settings, session_factory(engine), app[CLOCK], messenger=messenger, background=background
-    )
+    sessions = session_factory(engine)
+    bot = build_bot(settings, sessions, app[CLOCK], messenger=messenger, background=background)
     adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
     app[ADAPTER], app[BOT], app[BACKGROUND] = adapter, bot, background
+    stop = asyncio.Event()
+    nudging = None
+    if settings.nudges:
+        nudging = asyncio.create_task(
+            _monthly_nudges(settings, sessions, messenger, app[CLOCK]).run(stop),
+            name="monthly-nudges",
+        )
     try:
         yield
     finally:
+        stop.set()
+        if nudging is not None:
+            await nudging  # ends at once, or after the send under way
         await background.drain()
         await adapter.bot_framework_authentication.close()
         await engine.dispose()
@@ -150,6 +178,28 @@ async def _messages(request: web.Request) -> web.Response:
     return web.Response(status=201)
 
 
+async def _stats_download(request: web.Request) -> web.Response:
+    """A chart or spreadsheet behind a signed link on a statistics card (bot.links)."""
+    download = await request.app[BOT].statistics.download(
+        request.match_info["token"], request.match_info["filename"]
+    )
+    if download is None:
+        # One answer for forged, expired and no-longer-allowed: a link reveals nothing.
+        raise web.HTTPNotFound()
+    disposition = "attachment" if download.attachment else "inline"
+    return web.Response(
+        body=download.body,
+        content_type=download.content_type.split(";")[0],
+        charset="utf-8" if "charset" in download.content_type else None,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{download.filename}"',
+            # Counts of a person's units: no shared cache keeps them.
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 async def _healthz(request: web.Request) -> web.Response:
     try:
         async with request.app[ENGINE].connect() as connection:
@@ -167,4 +217,5 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
     app.cleanup_ctx.append(_bot_lifetime)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/stats/{token}/{filename}", _stats_download)
     return app

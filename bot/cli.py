@@ -16,6 +16,7 @@ from aiohttp import web
 from dotenv import dotenv_values, find_dotenv
 from tqdm import tqdm
 
+from bot import history_cli, sick_leave_cli, stats_cli, under_reporting_cli
 from bot.app import create_app
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
@@ -26,9 +27,10 @@ from bot.playground import (
     playground_command,
     playground_lifetime,
 )
+from storage.csv_records import RowProblem
 from storage.db import create_async_db_engine, session_factory
 from storage.migrate import upgrade
-from storage.org_csv import OrgPlan, RowProblem, decode_org_csv, parse_org_csv
+from storage.org_csv import OrgPlan, decode_org_csv, parse_org_csv
 from storage.org_import import OrgChanges, OrgImportRefused, import_org_plan, summary_lines
 from storage.privacy import Forgotten, export_person, forget_person, run_retention
 from storage.types import utcnow
@@ -75,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     privacy.add_argument(
         "--dry-run", action="store_true", help="forget, retention: show what would change"
     )
+    stats_cli.add_parser(commands)
+    history_cli.add_parser(commands)
+    sick_leave_cli.add_parser(commands)
+    under_reporting_cli.add_parser(commands)
     return parser
 
 
@@ -235,9 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "port", None):
         env["PORT"] = str(args.port)
     try:
-        # Packaging the app, importing the organisation or looking after personal data serves
-        # nothing: no secret needed.
-        settings = load_settings(env, serving=args.command not in ("manifest", "org", "privacy"))
+        # Only serving needs the bot's secret: packaging the app, imports, statistics and
+        # looking after personal data serve nothing.
+        settings = load_settings(env, serving=args.command in (None, "serve", "playground"))
     except SettingsError as error:
         logger.error("cannot start: %s", error)
         return 2
@@ -251,6 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _import_org(settings, args.file, dry_run=args.dry_run)
     if args.command == "privacy":
         return _privacy(settings, args)
+    if args.command == "stats":
+        return stats_cli.run(settings, args)
+    if args.command == "history":
+        return history_cli.run(settings, args)
+    if args.command == sick_leave_cli.COMMAND:
+        return sick_leave_cli.run(settings, args)
+    if args.command == under_reporting_cli.COMMAND:
+        return under_reporting_cli.run(settings, args)
     try:
         _serve(settings, with_playground=args.command == "playground")
     except PlaygroundMissing as error:

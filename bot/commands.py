@@ -19,6 +19,8 @@ class Intent(Enum):
     FORM = "form"
     MINE = "mine"
     OPEN = "open"  # a leader's «opne avvik»
+    STATS = "stats"  # «statistikk [år] [avdeling]»
+    UNDER_REPORTING = "under_reporting"  # the adviser's «underrapportering»
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -31,6 +33,7 @@ class Intent(Enum):
 class Command:
     intent: Intent
     language: str | None = None  # for LANGUAGE: the one asked for, None if not understood
+    argument: str = ""  # for STATS: what follows the word, e.g. «2025 oppvekst»
 
 
 _PHRASE_INTENTS = (
@@ -38,6 +41,8 @@ _PHRASE_INTENTS = (
     Intent.REPORT,
     Intent.MINE,
     Intent.OPEN,
+    Intent.STATS,
+    Intent.UNDER_REPORTING,
     Intent.HELP,
     Intent.CANCEL,
     Intent.RESTART,
@@ -52,12 +57,16 @@ class CommandParser:
     def __init__(self, catalogues: Catalogues) -> None:
         self._phrases: dict[str, Intent] = {}
         self._language_words: set[str] = set()
+        self._stats_words: set[str] = set()
         self._language_names: dict[str, str] = {}
         for texts in catalogues.all():
             for intent in _PHRASE_INTENTS:
                 for phrase in texts.words(f"commands.{intent.value}"):
                     self._phrases.setdefault(normalise(phrase), intent)
             self._language_words.update(normalise(w) for w in texts.words("commands.language"))
+            self._stats_words.update(
+                normalise(w) for w in texts.words("commands.stats") if " " not in w
+            )
             for language in LANGUAGES:
                 for name in texts.words(f"commands.language_names_{language}"):
                     self._language_names[normalise(name)] = language
@@ -70,6 +79,8 @@ class CommandParser:
         first, _, rest = words.replace(":", " ").partition(" ")
         if first in self._language_words:
             return Command(Intent.LANGUAGE, self._language_names.get(rest.strip()))
+        if first in self._stats_words:
+            return Command(Intent.STATS, argument=rest.strip())
         if _REPORTING_VERBS & set(words.split()):
             return Command(Intent.REPORT)
         return Command(Intent.UNKNOWN)

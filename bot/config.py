@@ -40,6 +40,15 @@ class Settings:
     web_app_resource: str = ""
     # Reports closed longer ago than this are anonymised (python -m bot privacy retention).
     retention_years: int = 5
+    # Where Teams clients fetch the statistics' charts and downloads: the bot's own public
+    # address (https). Empty: the statistics card shows numbers only.
+    public_url: str = ""
+    # Signs those links; empty: a new key per start (links then die with the process, and
+    # several instances could not read each other's).
+    link_secret: str = field(default="", repr=False)
+    # The monthly under-reporting nudge to leaders (docs/under-reporting.md). On by default
+    # when serving for real, off in dev mode unless asked for.
+    nudges: bool = False
 
     @property
     def auth_enabled(self) -> bool:
@@ -61,6 +70,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
     language = get("AVVIK_DEFAULT_LANGUAGE", "nn").lower()
     port_text = get("PORT", "3978")
     retention_text = get("AVVIK_RETENTION_YEARS", "5")
+    public_url = get("AVVIK_PUBLIC_URL").rstrip("/")
 
     if app_type is None:
         raise SettingsError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
@@ -87,6 +97,13 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
             f"not {retention_text!r}"
         )
 
+    if not public_url and dev_mode:
+        public_url = f"http://localhost:{port_text}"
+    if public_url and not public_url.startswith("https://") and not dev_mode:
+        raise SettingsError(
+            f"AVVIK_PUBLIC_URL must be an https:// address Teams can reach, not {public_url!r}"
+        )
+
     return Settings(
         app_id=app_id,
         app_password=app_password,
@@ -103,4 +120,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         web_app_id=get("TEAMS_WEB_APP_ID"),
         web_app_resource=get("TEAMS_WEB_APP_RESOURCE"),
         retention_years=int(retention_text),
+        public_url=public_url,
+        link_secret=get("AVVIK_LINK_SECRET"),
+        nudges=get("AVVIK_NUDGES", "0" if dev_mode else "1").lower() in _TRUE,
     )

@@ -26,6 +26,7 @@ from botbuilder.schema import (
 )
 
 from bot.cards import SUBMIT_REPORT
+from bot.cards.statistics import STATS, UNDER_REPORTING
 from bot.commands import CommandParser, Intent
 from bot.conversation_book import ConversationBook, address_of
 from bot.handling import HANDLE, SHOW
@@ -34,6 +35,7 @@ from bot.leader_desk import LeaderDesk
 from bot.replies import help_text, menu_buttons, welcome_text
 from bot.report_cards import ReportCards
 from bot.report_desk import SqlReportDesk
+from bot.statistics_desk import StatisticsDesk, StatsRequest, read_request
 from bot.turn_locks import KeyedLocks
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import REPORTER_KEY, TEXTS_KEY, Reporter
@@ -82,7 +84,25 @@ def remove_bot_mention(activity: Activity) -> None:
             activity.text = activity.text.replace(shown, "")
 
 
-_PERSONAL_ONLY = (Intent.REPORT, Intent.RESTART, Intent.FORM, Intent.MINE, Intent.OPEN)
+def _stats_request_of(value: dict[str, Any]) -> StatsRequest:
+    """The «show another year» button's data; anything odd in it is simply left out."""
+    year, department = value.get("year"), value.get("department")
+    return StatsRequest(
+        year if isinstance(year, int) and not isinstance(year, bool) else None,
+        department if isinstance(department, str) and department else None,
+    )
+
+
+_PERSONAL_ONLY = (
+    Intent.REPORT,
+    Intent.RESTART,
+    Intent.FORM,
+    Intent.MINE,
+    Intent.OPEN,
+    # Figures per unit are for the people who follow the unit up, not for a shared channel.
+    Intent.STATS,
+    Intent.UNDER_REPORTING,
+)
 
 
 def _is_personal(activity: Activity) -> bool:
@@ -100,6 +120,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         conversations: ConversationBook,
         cards: ReportCards,
         leaders: LeaderDesk,
+        statistics: StatisticsDesk,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -112,10 +133,16 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._conversations = conversations
         self._cards = cards
         self._leaders = leaders
+        self._statistics = statistics
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
         self._turns = KeyedLocks()
+
+    @property
+    def statistics(self) -> StatisticsDesk:
+        """For the app's download route: the charts and files behind a statistics card."""
+        return self._statistics
 
     def texts_for_locale(self, locale: str | None) -> Texts:
         language = resolve_language(
@@ -183,7 +210,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         personal = _is_personal(turn_context.activity)
         value = turn_context.activity.value
         card_action = value.get("action") if isinstance(value, dict) else None
-        if card_action in (SUBMIT_REPORT, HANDLE, SHOW):
+        if card_action in (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING):
             # A card stands on its own: taken even while a typed report is open, which stays.
             if not personal:
                 await turn_context.send_activity(texts("menu.personal_only"))
@@ -191,6 +218,12 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
                 await self._cards.take_submitted(turn_context, texts, reporter, value)
             elif card_action == HANDLE:
                 await self._leaders.act(turn_context, texts, reporter, value)
+            elif card_action == STATS:
+                await self._statistics.send_statistics(
+                    turn_context, texts, reporter, _stats_request_of(value)
+                )
+            elif card_action == UNDER_REPORTING:
+                await self._statistics.send_under_reporting(turn_context, texts, reporter)
             else:
                 await self._leaders.show(turn_context, texts, reporter, value)
             return
@@ -218,6 +251,12 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             await self._cards.send_my_reports(turn_context, texts, reporter)
         elif command.intent is Intent.OPEN:
             await self._leaders.send_open(turn_context, texts, reporter)
+        elif command.intent is Intent.STATS:
+            await self._statistics.send_statistics(
+                turn_context, texts, reporter, read_request(command.argument)
+            )
+        elif command.intent is Intent.UNDER_REPORTING:
+            await self._statistics.send_under_reporting(turn_context, texts, reporter)
         elif command.intent is Intent.HELP:
             await self._send_menu(turn_context, texts, help_text(texts))
         elif command.intent is Intent.LANGUAGE:

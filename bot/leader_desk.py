@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor, may_handle, may_see_reporter, may_view
@@ -63,22 +64,34 @@ class LeaderDesk:
             view = await handling.handling_view(session, report_id=report_id)
             actors = await self._actors(session, recipients)
         for recipient in recipients:
-            if recipient.address is None:
-                logger.warning("report %s: the bot is not installed for a recipient", report_id)
-                continue
             texts = self._texts(recipient.language)
             card = self._card(actors[recipient.person_id], view, texts)
             summary = texts("handling.new_for_leader", case=view.case_number)
-            try:
-                activity_id = await self._messenger.send(
-                    recipient.address, card_message(card, summary=summary)
-                )
-            except DeliveryFailed:
+            activity_id = await self.notify(
+                recipient, card_message(card, summary=summary), about=f"report {report_id}"
+            )
+            if activity_id is None or recipient.address is None:
                 continue
             await self._remember_card(
                 report_id, recipient.person_id, recipient.address, activity_id
             )
             await self._record_read(view, recipient.person_id, audit.DELIVERED)
+
+    async def notify(
+        self, recipient: Recipient, message: Activity, *, about: str = "a notice"
+    ) -> str | None:
+        """Send one message to a leader (or adviser) in their personal chat with the bot: the
+        one way every leader notice goes out. Returns the new message's id ("" when Teams gave
+        none), or None when it was not delivered: the bot is not installed for them, or Teams
+        refused it. Either is logged, with `about` (e.g. "report 12") and the person's id."""
+        if recipient.address is None:
+            logger.warning("%s: the bot is not installed for person %s", about, recipient.person_id)
+            return None
+        try:
+            return await self._messenger.send(recipient.address, message)
+        except DeliveryFailed:
+            logger.warning("%s: could not be delivered to person %s", about, recipient.person_id)
+            return None
 
     # --- «opne avvik» and «vis» -----------------------------------------------------------
 

@@ -6,6 +6,8 @@ and sync drivers are chosen here so that nobody has to know which one the bot us
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -91,3 +93,21 @@ def create_sync_db_engine(database_url: str) -> Engine:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def one_transaction(
+    sessions: SessionFactory, *, dry_run: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A session whose work is committed when the block ends, or rolled back: on any error,
+    and for a dry run (which then shows what would change and keeps nothing)."""
+    async with sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()

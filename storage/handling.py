@@ -327,7 +327,9 @@ async def cards_of(session: AsyncSession, *, report_id: int) -> list[CardCopy]:
 
 
 async def open_reports(session: AsyncSession, *, actor: Actor, limit: int = 25) -> list[OpenLine]:
-    """Reports not yet closed that the actor follows, oldest first: the longest waiting on top."""
+    """Reports not yet closed that the actor follows, oldest first: the longest waiting on top.
+    Imported history is left out: its handling stayed in the system it came from, and years
+    of it would bury what waits today (docs/history.md)."""
     query = (
         select_columns(
             col(Report.id),
@@ -339,7 +341,7 @@ async def open_reports(session: AsyncSession, *, actor: Actor, limit: int = 25) 
             col(Report.status),
         )
         .outerjoin(Unit, col(Unit.id) == col(Report.unit_id))
-        .where(col(Report.status) != Status.CLOSED.value)
+        .where(col(Report.status) != Status.CLOSED.value, col(Report.source) != "import")
         .order_by(col(Report.reported_at), col(Report.id))
         .limit(limit)
     )

@@ -7,13 +7,11 @@ reported at once, so that an admin fixes the file in one round. What needs the d
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.domain import DEPARTMENTS, Role
+from storage.csv_records import RowProblem, Unreadable, delimiter_of, records
 
 COLUMNS = (
     "kind",
@@ -45,19 +43,6 @@ HEADCOUNT_MAX = 100_000
 
 _DEPARTMENTS_BY_KEY = {name.casefold(): name for name in DEPARTMENTS}
 _ROLES_BY_KEY = {role.value.casefold(): role for role in Role}
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """Something wrong in the file; `line` counts from 1 (the header), as an editor shows it."""
-
-    line: int
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}, column {self.column}" if self.column else f"line {self.line}"
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -106,31 +91,6 @@ def decode_org_csv(data: bytes) -> str | RowProblem:
             None,
             "the file is not UTF-8 text; in Excel, save it as «CSV UTF-8 (comma delimited)»",
         )
-
-
-def _delimiter(header: str) -> str:
-    # Excel in a Norwegian locale writes `;`; everything else writes `,`.
-    return ";" if header.count(";") > header.count(",") else ","
-
-
-class _Unreadable(Exception):
-    def __init__(self, problem: RowProblem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Each record with the line it starts on; a quoted value may span lines."""
-    # strict: a stray quote is an error instead of swallowing the rest of the file.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
-    try:
-        for record in reader:
-            yield start, record
-            start = reader.line_num + 1
-    except csv.Error as error:
-        problem = RowProblem(reader.line_num, None, f"not readable as CSV: {error}")
-        raise _Unreadable(problem) from error
 
 
 @dataclass(frozen=True)
@@ -301,7 +261,7 @@ def parse_org_csv(text: str) -> OrgPlan | list[RowProblem]:
     units: list[UnitRow] = []
     persons: list[PersonRow] = []
     try:
-        for line, record in _records(text, _delimiter(header_text)):
+        for line, record in records(text, delimiter_of(header_text)):
             if not any(cell.strip() for cell in record):
                 continue  # blank lines, and Excel's rows of only separators
             if header is None:
@@ -319,7 +279,7 @@ def parse_org_csv(text: str) -> OrgPlan | list[RowProblem]:
                 row.problem("kind", "required: unit or person")
             else:
                 row.problem("kind", f"unknown kind {row.get('kind')!r}; use unit or person")
-    except _Unreadable as unreadable:
+    except Unreadable as unreadable:
         problems.append(unreadable.problem)
 
     if header is None:  # the only non-blank line could not be read

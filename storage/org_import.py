@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.domain import DEPARTMENTS, Role
-from storage.db import SessionFactory
+from storage.csv_records import RowProblem
+from storage.db import SessionFactory, one_transaction
 from storage.models import Department, Person, PersonRole, Unit, UnitLeader
-from storage.org_csv import OrgPlan, PersonRow, RowProblem, UnitRow
+from storage.org_csv import OrgPlan, PersonRow, UnitRow
 from storage.types import utcnow
 
 T = TypeVar("T")
@@ -106,12 +107,12 @@ async def _units_by_code(session: AsyncSession, codes: set[str]) -> dict[str, Un
 
 
 async def _units_by_name(session: AsyncSession, names: set[str]) -> list[Unit]:
-    found: list[Unit] = []
-    for batch in _chunks(sorted(names)):
-        found.extend(
-            (await session.execute(select(Unit).where(col(Unit.name).in_(batch)))).scalars()
-        )
-    return found
+    """Units whose name is one of `names`, in any case: a unit the history import created
+    as «vossevangen skule» is the organisation's «Vossevangen skule». Compared in Python,
+    since SQLite's lower() leaves æ, ø and å alone; a municipality has hundreds of units."""
+    wanted = {name.casefold() for name in names}
+    every = (await session.execute(select(Unit))).scalars()
+    return [unit for unit in every if unit.name.casefold() in wanted]
 
 
 async def _persons_by_object_id(session: AsyncSession, ids: set[str]) -> dict[str, Person]:
@@ -188,9 +189,9 @@ async def _check_against_database(session: AsyncSession, plan: OrgPlan) -> _Know
 
     # A department holds one unit of a name. A unit from before codes existed, with the same
     # name in the same department, is taken to be this one and gets its code.
-    by_place = {(u.department.casefold(), u.name): u for u in plan.units}
+    by_place = {(u.department.casefold(), u.name.casefold()): u for u in plan.units}
     for holder in await _units_by_name(session, {u.name for u in plan.units}):
-        row = by_place.get((department_names[holder.department_id], holder.name))
+        row = by_place.get((department_names[holder.department_id], holder.name.casefold()))
         if row is None or holder.code == row.code:
             continue
         if holder.code is None and row.code not in units:
@@ -414,17 +415,8 @@ async def import_org_plan(
     progress: Progress | None = None,
 ) -> OrgChanges:
     """Apply the plan in one transaction: committed, or rolled back for a dry run or on error."""
-    async with sessions() as session:
-        try:
-            changes = await apply_org_plan(session, plan, progress=progress)
-        except BaseException:
-            await session.rollback()
-            raise
-        if dry_run:
-            await session.rollback()
-        else:
-            await session.commit()
-    return changes
+    async with one_transaction(sessions, dry_run=dry_run) as session:
+        return await apply_org_plan(session, plan, progress=progress)
 
 
 def summary_lines(changes: OrgChanges) -> list[str]:

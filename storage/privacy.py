@@ -38,6 +38,7 @@ from storage.models import (
     ConversationRef,
     Department,
     Measure,
+    Nudge,
     Person,
     PersonRole,
     Report,
@@ -395,6 +396,7 @@ async def export_person(
         "actions_on_other_reports": [],
         "measures_written": [],
         "handling_cards_received": [],
+        "under_reporting_nudges": [],
     }
     if person is not None:
         assert person.id is not None
@@ -426,6 +428,16 @@ async def export_person(
         )
         export["reports"] = [await _own_report(session, r, person.id) for r in reports.all()]
         export.update(await _as_handler(session, person.id))
+        export["under_reporting_nudges"] = [
+            {
+                "unit": await _unit(session, nudge.unit_id),
+                "month": nudge.month,
+                "sent_at": _iso(nudge.sent_at),
+            }
+            for nudge in await session.scalars(
+                select(Nudge).where(col(Nudge.person_id) == person.id).order_by(col(Nudge.id))
+            )
+        ]
     export["conversations"] = [
         {
             "conversation_id": ref.conversation_id,

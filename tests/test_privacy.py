@@ -26,6 +26,7 @@ from storage.models import (
     BotState,
     ConversationRef,
     Measure,
+    Nudge,
     Person,
     Report,
     ReportCard,
@@ -418,6 +419,20 @@ async def test_a_leaders_export_shows_what_they_did_and_not_the_reporter(
     text = json.dumps(export, ensure_ascii=False)
     assert KARI_WROTE not in text
     assert "aad-kari" not in text
+
+
+async def test_a_leaders_export_shows_the_nudges_they_got(sessions: SessionFactory) -> None:
+    voss = await make_voss(sessions)
+    async with sessions() as session, session.begin():
+        liv = await session.scalar(select(Person).where(col(Person.aad_object_id) == "aad-liv"))
+        assert liv is not None
+        assert liv.id is not None
+        session.add(Nudge(unit_id=voss.school, person_id=liv.id, month=202611, sent_at=NOW))
+    async with sessions() as session:
+        export = await export_person(session, aad_object_id="aad-liv", now=NOW)
+    assert export is not None
+    [nudge] = export["under_reporting_nudges"]
+    assert (nudge["unit"]["name"], nudge["month"]) == ("Vossevangen skule", 202611)
 
 
 async def test_nothing_to_export_about_a_stranger(sessions: SessionFactory) -> None:

@@ -106,7 +106,8 @@ def handling_card(
         facts(
             [
                 (texts("field.category"), texts(f"category.{view.category}")),
-                (texts("field.harm"), texts(f"harm_short.{view.harm}")),
+                # Imported history may not say (harm ""): shown as «not stated».
+                (texts("field.harm"), texts(f"harm_short.{view.harm or 'unknown'}")),
                 (texts("field.unit"), unit),
                 (texts("field.location"), view.location),
                 (

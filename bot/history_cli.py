@@ -1,0 +1,120 @@
+"""`python -m bot history import FILE`: avvik from an earlier system (docs/history.md).
+
+Exit status: 0 imported (or nothing new to import); 2 nothing imported: the file cannot be
+read, or a row was rejected (without `--skip-invalid`), or with `--skip-invalid` every row was.
+The summary goes to stdout, problems to stderr; neither ever holds a word of a report's text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.config import Settings
+from storage.csv_records import RowProblem
+from storage.db import create_async_db_engine, session_factory
+from storage.history_csv import HistoryFile, parse_history_csv
+from storage.history_import import (
+    HistoryImported,
+    HistoryImportRefused,
+    import_history,
+    summary_lines,
+)
+from storage.migrate import upgrade
+from storage.types import utcnow
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """`history import FILE [--dry-run] [--skip-invalid]` under the `python -m bot` commands."""
+    history = subparsers.add_parser("history", help="avvik from an earlier system")
+    history.add_argument("action", choices=["import"], help="import them from a CSV file")
+    history.add_argument("file", type=Path, metavar="FILE", help="the CSV (docs/history.md)")
+    history.add_argument(
+        "--dry-run", action="store_true", help="check everything and show the summary, save nothing"
+    )
+    history.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the rows that pass and list the rejected ones (default: all or nothing)",
+    )
+    return history
+
+
+async def _apply(
+    database_url: str, history: HistoryFile, *, skip_invalid: bool, dry_run: bool
+) -> HistoryImported:
+    engine = create_async_db_engine(database_url)
+    try:
+        with tqdm(
+            total=len(history.rows),
+            unit="row",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),  # no bar in logs and pipes
+        ) as bar:
+            return await import_history(
+                session_factory(engine),
+                history,
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+                progress=bar.update,
+            )
+    finally:
+        await engine.dispose()
+
+
+def _refuse(path: Path, problems: Sequence[RowProblem], *, rows: int | None = None) -> int:
+    rejected = f", {rows} row(s) rejected" if rows is not None else ""
+    sys.stderr.write(f"Nothing imported: {len(problems)} problem(s) in {path}{rejected}\n")
+    sys.stderr.writelines(f"{problem}\n" for problem in problems)
+    if rows:
+        sys.stderr.write("Fix them, or run again with --skip-invalid to import the other rows.\n")
+    return 2
+
+
+def run(settings: Settings, args: argparse.Namespace, *, now: datetime | None = None) -> int:
+    """Run `history import` as parsed by `add_parser`; `now` (aware) is when nothing may be
+    after, the clock by default."""
+    path: Path = args.file
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        sys.stderr.write(f"cannot read {path}: {error.strerror}\n")
+        return 2
+    history = parse_history_csv(data, now=now or utcnow())
+    if not isinstance(history, HistoryFile):
+        return _refuse(path, history)
+    upgrade(settings.database_url)
+    try:
+        result = asyncio.run(
+            _apply(
+                settings.database_url,
+                history,
+                skip_invalid=args.skip_invalid,
+                dry_run=args.dry_run,
+            )
+        )
+    except HistoryImportRefused as refused:
+        return _refuse(path, refused.problems, rows=refused.rejected_rows)
+
+    if result.rejected:
+        sys.stderr.write(f"Rejected {result.rejected_rows} row(s) of {path}, not imported:\n")
+        sys.stderr.writelines(f"{problem}\n" for problem in result.rejected)
+    encoding = f" (read as {history.encoding})"
+    if not result.accepted:
+        heading = f"Nothing imported: no row of {path} can be imported{encoding}."
+    elif not result.imported:
+        heading = f"Nothing new: every report in {path} is already imported{encoding}."
+    elif args.dry_run:
+        heading = f"Dry run, nothing saved. Importing {path}{encoding} would give:"
+    else:
+        heading = f"Imported {path}{encoding}:"
+    sys.stdout.write("\n  ".join([heading, *summary_lines(result)]) + "\n")
+    return 0 if result.accepted else 2
