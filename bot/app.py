@@ -149,7 +149,7 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
     finally:
         stop.set()
         if nudging is not None:
-            await nudging  # ends at once, or after the send under way
+            await nudging  # ends at once, or after the one nudge under way
         await background.drain()
         await adapter.bot_framework_authentication.close()
         await engine.dispose()

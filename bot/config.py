@@ -15,6 +15,9 @@ _APP_TYPES = {
 }
 
 
+LINK_SECRET_MIN = 32
+
+
 class SettingsError(ValueError):
     """The configuration cannot run a bot; the message says what to set."""
 
@@ -43,8 +46,8 @@ class Settings:
     # Where Teams clients fetch the statistics' charts and downloads: the bot's own public
     # address (https). Empty: the statistics card shows numbers only.
     public_url: str = ""
-    # Signs those links; empty: a new key per start (links then die with the process, and
-    # several instances could not read each other's).
+    # Signs those links; required with a public URL outside dev mode. Empty (dev mode, or no
+    # links): a new key per start.
     link_secret: str = field(default="", repr=False)
     # The monthly under-reporting nudge to leaders (docs/under-reporting.md). On by default
     # when serving for real, off in dev mode unless asked for.
@@ -103,6 +106,14 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         raise SettingsError(
             f"AVVIK_PUBLIC_URL must be an https:// address Teams can reach, not {public_url!r}"
         )
+    link_secret = get("AVVIK_LINK_SECRET")
+    if serving and public_url and not dev_mode and len(link_secret) < LINK_SECRET_MIN:
+        # A key made at start would break every chart in the cards already sent at each
+        # restart, and at random between two instances.
+        raise SettingsError(
+            f"AVVIK_LINK_SECRET must be set, at least {LINK_SECRET_MIN} characters "
+            "(e.g. `openssl rand -hex 32`), when AVVIK_PUBLIC_URL is"
+        )
 
     return Settings(
         app_id=app_id,
@@ -121,6 +132,6 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         web_app_resource=get("TEAMS_WEB_APP_RESOURCE"),
         retention_years=int(retention_text),
         public_url=public_url,
-        link_secret=get("AVVIK_LINK_SECRET"),
+        link_secret=link_secret,
         nudges=get("AVVIK_NUDGES", "0" if dev_mode else "1").lower() in _TRUE,
     )

@@ -9,6 +9,7 @@ What people wrote never goes in a log line at INFO or above (tests/test_logging.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
@@ -19,6 +20,18 @@ from pythonjsonlogger.json import JsonFormatter
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 _HEADER = "X-Request-Id"
 _SAFE_ID_LENGTH = 100
+
+
+# A statistics link (bot/links.py) works for anyone who has it: never in a log line.
+_LINK_TOKEN = re.compile(r"/stats/[^/\s]+/")
+
+
+class _MaskLinkTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/stats/" in message:
+            record.msg, record.args = _LINK_TOKEN.sub("/stats/…/", message), None
+        return True
 
 
 class _RequestIdFilter(logging.Filter):
@@ -32,6 +45,7 @@ def configure_logging(env: Mapping[str, str], *, dev_mode: bool) -> None:
     fmt = env.get("AVVIK_LOG_FORMAT", "text" if dev_mode else "json").strip().lower()
     handler = logging.StreamHandler()
     handler.addFilter(_RequestIdFilter())
+    handler.addFilter(_MaskLinkTokens())
     if fmt == "text":
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")

@@ -119,9 +119,10 @@ class MonthlyNudges:
         self._clock = clock
         self._default_language = default_language
 
-    async def send_due(self) -> int:
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
         """Send this month's nudges that are due and not yet claimed; returns how many went
-        out. Safe to call at any time, as often as you like."""
+        out. Safe to call at any time, as often as you like. When `stop` is set (the service
+        is shutting down) it ends after the nudge under way; the rest wait for the next run."""
         now = self._clock()
         month = nudge_due(now)
         if month is None:
@@ -132,6 +133,8 @@ class MonthlyNudges:
         sent = 0
         for unit in flagged:
             for recipient in leaders[unit.unit.unit_id]:
+                if stop is not None and stop.is_set():
+                    return sent
                 if await self._send_one(unit.unit.unit_id, unit.unit.name, recipient, month):
                     sent += 1
         if flagged:
@@ -164,7 +167,7 @@ class MonthlyNudges:
         end the nudges for good."""
         while not stop.is_set():
             try:
-                await self.send_due()
+                await self.send_due(stop)
             except Exception:
                 logger.exception("monthly nudges failed; trying again in %s s", interval_s)
             with contextlib.suppress(TimeoutError):  # the interval passed without a stop

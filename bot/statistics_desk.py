@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 
 from bot.access import Actor, may_see_under_reporting, statistics_scope
-from bot.cards.statistics import StatsLinks, statistics_card
+from bot.cards.statistics import StatsLinks, scope_title, statistics_card
 from bot.cards.under_reporting import under_reporting_card
 from bot.charts import Chart, render_chart
 from bot.i18n import Catalogues, Texts
@@ -29,12 +29,11 @@ from dialogs.answers import normalise
 from dialogs.turn import Clock, Reporter
 from storage import handling
 from storage.db import SessionFactory
-from storage.stats import Scope, Statistics, UnknownDepartment, department_names, statistics
+from storage.stats import FIRST_YEAR, Scope, Statistics, UnknownDepartment, statistics
 from storage.under_reporting import unit_figures
 
 logger = logging.getLogger(__name__)
 
-FIRST_YEAR = 2000
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
@@ -92,29 +91,27 @@ class StatisticsDesk:
             if scope is None or actor.person_id is None:
                 await turn_context.send_activity(texts("stats.not_allowed"))
                 return
-            department = None
             if request.department is not None:
-                names = await department_names(session)
-                department = _match(request.department, names)
-                if department is None:
-                    await turn_context.send_activity(
-                        texts(
-                            "stats.unknown_department",
-                            name=request.department,
-                            known=", ".join(sorted(names)),
-                        )
-                    )
-                    return
                 if not scope.everything:
                     await turn_context.send_activity(texts("stats.department_not_allowed"))
                     return
-                scope = Scope(department=department)
-            document = await statistics(session, year=year, scope=scope, now=self._clock())
+                scope = Scope(department=request.department)
+            try:
+                document = await statistics(session, year=year, scope=scope, now=self._clock())
+            except UnknownDepartment as unknown:
+                await turn_context.send_activity(
+                    texts(
+                        "stats.unknown_department",
+                        name=request.department,
+                        known=", ".join(unknown.known),
+                    )
+                )
+                return
         card = statistics_card(
             texts,
             document,
-            scope_title=_scope_title(texts, scope),
-            links=self._links(actor, texts, year, department),
+            scope_title=scope_title(texts, document.scope),
+            links=self._links(actor, texts, year, document.scope.department),
             can_see_under_reporting=may_see_under_reporting(actor),
         )
         await turn_context.send_activity(
@@ -204,16 +201,3 @@ class StatisticsDesk:
                 return await statistics(session, year=link.year, scope=scope, now=self._clock())
             except UnknownDepartment:
                 return None  # renamed since the card was made
-
-
-def _match(typed: str, names: list[str]) -> str | None:
-    wanted = normalise(typed)
-    return next((name for name in names if normalise(name) == wanted), None)
-
-
-def _scope_title(texts: Texts, scope: Scope) -> str:
-    if scope.department is not None:
-        return texts("stats.scope_department", department=scope.department)
-    if scope.unit_ids is not None:
-        return texts("stats.scope_units")
-    return texts("stats.scope_all")

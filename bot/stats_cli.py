@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cards.statistics import scope_title
 from bot.charts import write_charts
 from bot.config import Settings
 from bot.i18n import LANGUAGES, Catalogues, Texts
@@ -17,7 +18,15 @@ from bot.oslo_time import to_oslo
 from bot.stats_export import stats_csv, stats_xlsx
 from storage.db import create_async_db_engine, session_factory
 from storage.migrate import upgrade
-from storage.stats import EVERYTHING, Pair, Scope, Statistics, UnknownDepartment, statistics
+from storage.stats import (
+    EVERYTHING,
+    FIRST_YEAR,
+    Pair,
+    Scope,
+    Statistics,
+    UnknownDepartment,
+    statistics,
+)
 from storage.types import utcnow
 
 
@@ -51,8 +60,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 with the figures; 2 for a year or department that cannot be shown."""
     current = to_oslo(utcnow()).year
     year = args.year if args.year is not None else current
-    if not 2000 <= year <= current:
-        sys.stderr.write(f"--year must be from 2000 to {current}, not {year}\n")
+    if not FIRST_YEAR <= year <= current:
+        sys.stderr.write(f"--year must be from {FIRST_YEAR} to {current}, not {year}\n")
         return 2
     scope = Scope(department=args.department) if args.department else EVERYTHING
     upgrade(settings.database_url)
@@ -86,15 +95,9 @@ def _row(label: str, pair: Pair) -> str:
 def table(document: Statistics, texts: Texts) -> str:
     """The document as plain text tables, in the reader's language."""
     year = document.year
-    scope = (
-        document.scope.department
-        if document.scope.department
-        else texts("stats.scope_units")
-        if document.scope.unit_ids is not None
-        else texts("stats.scope_all")
-    )
     header = f"  {'':<38} {year:>7} {year - 1:>7} {'±':>7} {'%':>9}\n"
-    out = [texts("stats.title", year=year, scope=scope) + "\n\n", header]
+    title = texts("stats.title", year=year, scope=scope_title(texts, document.scope))
+    out = [title + "\n\n", header]
     out.append(_row(texts("stats.total"), document.total))
     if document.complete_months < 12:
         out.append(texts("stats.so_far_note", months=document.complete_months) + "\n")

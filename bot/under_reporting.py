@@ -19,8 +19,10 @@ are not reported. A unit is flagged for one or both of these reasons:
    what chance alone gives, so it is not flagged.
 
 2. **None in 90 days** (`Reason.NONE_IN_90_DAYS`): no report at all in the last 90 days, for
-   any unit whose headcount is unknown or above zero. This is a plain fact, not a statistical
-   claim.
+   any unit of the organisation (it has the code the organisation file gives) whose headcount
+   is unknown or above zero. A unit without a code is one only the history knows (a closed or
+   renamed unit from an earlier system): its silence says nothing. This is a plain fact, not a
+   statistical claim.
 
 Honest limits, said in the adviser's card as well: the p-value is per unit, with no correction
 for testing many units (about 1 in 20 units that report at the median rate would still show
@@ -136,7 +138,12 @@ def _reasons(unit: UnitFigures, comparison: Comparison | None) -> tuple[Reason, 
     reasons = []
     if comparison is not None and is_far_below(comparison):
         reasons.append(Reason.FAR_BELOW)
-    if unit.reports_90_days == 0 and (unit.headcount is None or unit.headcount > 0):
+    in_organisation = unit.code is not None
+    if (
+        unit.reports_90_days == 0
+        and in_organisation
+        and (unit.headcount is None or unit.headcount > 0)
+    ):
         reasons.append(Reason.NONE_IN_90_DAYS)
     return tuple(reasons)
 

@@ -23,6 +23,8 @@ from bot.domain import Category, Severity
 from storage.models import Department, ReportCount, SickLeave, Unit
 from storage.periods import month_of, months_of_year
 
+# The first year anyone may ask for: earlier dates are typing mistakes, not history.
+FIRST_YEAR = 2000
 DOCUMENT = "avviksboten.statistics"
 VERSION = 1
 COUNTED_BY = "reported_at, month in Europe/Oslo"
@@ -259,6 +261,10 @@ class _Tally:
         return key in self.counts[0] or key in self.counts[1]
 
 
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
 def _quarter(month: int) -> int:
     return (month - 1) // 3 + 1
 
@@ -267,11 +273,14 @@ async def statistics(
     session: AsyncSession, *, year: int, scope: Scope = EVERYTHING, now: datetime | None = None
 ) -> Statistics:
     """The document for `year` as `scope` may see it; with `now`, a year still running is
-    marked as such (`complete_months`). Raises UnknownDepartment."""
+    marked as such (`complete_months`). A department is found by its name in any case and
+    spacing («oppvekst»); raises UnknownDepartment."""
     if scope.department is not None:
         known = await department_names(session)
-        if scope.department not in known:
+        named = next((n for n in known if _name_key(n) == _name_key(scope.department)), None)
+        if named is None:
             raise UnknownDepartment(scope.department, known)
+        scope = replace(scope, department=named)
     units = await _units_in_scope(session, scope)
     # Everything counts reports without a known unit too; a department or a leader does not.
     unit_filter = None if scope.everything else [u.id for u in units]

@@ -10,9 +10,12 @@ from bot.access import (
     may_handle,
     may_manage_organisation,
     may_see_reporter,
+    may_see_under_reporting,
     may_view,
+    statistics_scope,
 )
 from bot.domain import Role, Status
+from storage.stats import EVERYTHING, Scope
 
 SCHOOL, HOME = 1, 2
 KARI, LIV, SIRI, HANNE, VERA, INGRID, PER = 10, 11, 12, 13, 14, 15, 16
@@ -125,3 +128,32 @@ def test_the_whole_table(who: str, where: str) -> None:
         may_handle(actor, report),
         may_see_reporter(actor, report),
     ) == (expected)
+
+
+# actor: (whose figures «statistikk» shows, sees the under-reporting list)
+STATISTICS = {
+    "kari (staff, the reporter)": (None, False),
+    "per (staff, elsewhere)": (None, False),
+    "liv (leads the school)": (Scope(unit_ids=frozenset({SCHOOL})), False),
+    "siri (leads the home)": (Scope(unit_ids=frozenset({HOME})), False),
+    "hanne (HMS adviser)": (EVERYTHING, True),
+    "vera (verneombod, Oppvekst)": (Scope(unit_ids=frozenset({SCHOOL})), False),
+    "ingrid (admin)": (EVERYTHING, False),
+    "a stranger": (None, False),
+}
+
+
+@pytest.mark.parametrize("name", list(STATISTICS))
+def test_who_sees_which_figures(name: str) -> None:
+    actor = ACTORS[name]
+    assert (statistics_scope(actor), may_see_under_reporting(actor)) == STATISTICS[name]
+
+
+def test_a_leader_who_is_also_verneombod_sees_both_their_units_and_their_area() -> None:
+    both = Actor(
+        LIV,
+        frozenset({Role.LEADER, Role.SAFETY_REP}),
+        led_units=frozenset({SCHOOL}),
+        area_units=frozenset({SCHOOL, HOME}),
+    )
+    assert statistics_scope(both) == Scope(unit_ids=frozenset({SCHOOL, HOME}))

@@ -4,6 +4,7 @@ connector path, once; and not at all where it is switched off (dev mode, the def
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -53,8 +54,12 @@ async def _inbox(connector: FakeConnector, name: str, *, within: float) -> list[
 
 
 async def test_the_service_nudges_the_leaders_of_a_quiet_unit_once(
-    aiohttp_client: ClientMaker, connector: FakeConnector, sqlite_url: str
+    aiohttp_client: ClientMaker,
+    connector: FakeConnector,
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.nudges")
     await _town(sqlite_url, connector)
     settings = Settings(dev_mode=True, database_url=sqlite_url, nudges=True)
     client = await aiohttp_client(create_app(settings, clock=lambda: DUE))
@@ -63,9 +68,15 @@ async def test_the_service_nudges_the_leaders_of_a_quiet_unit_once(
     assert await _inbox(connector, "lars", within=2) == [expected]
     assert connector.take_texts("a:1siri-personal") == []  # her unit reports
     await client.close()
-    # A restart the same day sends nothing again.
-    client = await aiohttp_client(create_app(settings, clock=lambda: DUE))
-    assert await _inbox(connector, "liv", within=1) == []
+    # A restart the same day looks again, finds the unit still quiet, and sends nothing.
+    caplog.clear()
+    await aiohttp_client(create_app(settings, clock=lambda: DUE))
+    for _ in range(200):
+        if any("0 nudge(s) sent" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.05)
+    assert any("1 unit(s) flagged, 0 nudge(s) sent" in r.getMessage() for r in caplog.records)
+    assert connector.take_texts("a:1liv-personal") == []
 
 
 async def test_no_nudges_where_they_are_off(

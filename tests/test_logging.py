@@ -100,3 +100,21 @@ async def test_a_request_without_an_id_gets_one_and_odd_ids_are_replaced(
     )
     assert refused.status == 400
     assert refused.headers["X-Request-Id"]
+
+
+def test_a_statistics_link_never_reaches_the_log(json_logs: Any) -> None:
+    """A chart or download link works for whoever has it (bot/links.py): the access log line
+    for it keeps the path's shape and drops the token."""
+    json_logs()
+    token = "eyJwIjoxLCJrIjoieGxzeCJ9.c2lnbmF0dXJlLW9mLWEtbGluaw"
+    logging.getLogger("aiohttp.access").info(
+        '127.0.0.1 "GET /stats/%s/avvik-2025.xlsx HTTP/1.1" 200 5120', token
+    )
+    # aiohttp's own AccessLogger formats the line before it logs it.
+    line = '127.0.0.1 "GET /stats/' + token + '/avvik-months-2025.png HTTP/1.1" 200 9800'
+    logging.getLogger("aiohttp.access").info(line)
+    lines = json_logs()
+    assert [line["message"] for line in lines] == [
+        '127.0.0.1 "GET /stats/…/avvik-2025.xlsx HTTP/1.1" 200 5120',
+        '127.0.0.1 "GET /stats/…/avvik-months-2025.png HTTP/1.1" 200 9800',
+    ]

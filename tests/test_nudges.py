@@ -207,6 +207,26 @@ async def test_running_again_sends_nothing_more(world: World) -> None:
     assert len(world.messenger.sent) == 4
 
 
+class StoppingMessenger(RecordingMessenger):
+    """The service is told to stop while the first nudge goes out."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    async def send(self, address: ConversationAddress, activity: Activity) -> str:
+        self.stop.set()
+        return await super().send(address, activity)
+
+
+async def test_a_shutdown_ends_the_batch_and_the_rest_go_next_run(world: World) -> None:
+    stop = asyncio.Event()
+    assert await world.nudges(messenger=StoppingMessenger(stop)).send_due(stop) == 1
+    assert [sent for *_, sent in await world.rows()] == [True]  # the second was not claimed
+    assert await world.nudges().send_due() == 1  # after the restart
+    assert [sent for *_, sent in await world.rows()] == [True, True]
+
+
 async def test_two_instances_at_once_send_each_nudge_once(world: World) -> None:
     other = RecordingMessenger()
     sent = await asyncio.gather(
@@ -291,7 +311,7 @@ class Flaky(MonthlyNudges):
         self.stop = stop
         self.second_call = asyncio.Event()
 
-    async def send_due(self) -> int:
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
         self.calls += 1
         if self.calls == 1:
             raise OSError("the database went away")

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.app import create_app
-from bot.config import Settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.domain import Category, Harm, Severity
 from storage.db import create_async_db_engine, session_factory
 from storage.models import Report, SickLeave, UnitLeader
@@ -282,3 +282,27 @@ async def test_not_in_a_group_chat(town: Town) -> None:
     message["conversation"]["conversationType"] = "groupChat"
     assert await user.post(message) == 201
     assert town.connector.take_texts("19:group-chat") == [NN("menu.personal_only")]
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"AVVIK_PUBLIC_URL": "https://avvik.voss.test"}, "AVVIK_LINK_SECRET must be set"),
+        (
+            {"AVVIK_PUBLIC_URL": "https://avvik.voss.test", "AVVIK_LINK_SECRET": "short"},
+            "AVVIK_LINK_SECRET must be set",
+        ),
+        ({"AVVIK_PUBLIC_URL": "http://avvik.voss.test"}, "must be an https:// address"),
+    ],
+)
+def test_links_need_https_and_a_shared_secret_when_serving(
+    env: dict[str, str], problem: str
+) -> None:
+    """A key made at start would break last week's charts at every restart, and at random
+    between two instances."""
+    secrets = {"MicrosoftAppId": "bot-id", "MicrosoftAppPassword": "password"}
+    with pytest.raises(SettingsError, match=problem):
+        load_settings({**secrets, **env})
+    good = {**secrets, "AVVIK_PUBLIC_URL": PUBLIC + "/", "AVVIK_LINK_SECRET": "k" * 32}
+    assert load_settings(good).public_url == PUBLIC
+    assert load_settings({"AVVIK_DEV_MODE": "1"}).public_url == "http://localhost:3978"

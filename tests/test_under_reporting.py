@@ -8,6 +8,7 @@ import asyncio
 import json
 import math
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -353,3 +354,11 @@ async def test_the_command_lists_the_flagged_units(
     assert school["reasons"] == ["none_in_90_days"]
     assert school["comparison"] is None  # the only unit of its department
     assert document["rule"]["significance"] == 0.05
+
+
+def test_a_unit_only_the_history_knows_is_not_called_quiet() -> None:
+    """A unit the history import made, which the organisation file does not list (no code, no
+    headcount: a unit closed or renamed since), has reasons to be silent."""
+    gone = replace(unit(None, 3, 0), code=None)
+    still_there = unit(None, 3, 0)
+    assert [f.unit for f in find_under_reporting([gone, still_there])] == [still_there]

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
 from bot.i18n import Texts
-from storage.stats import Pair, Statistics, UnitFigures
+from storage.stats import Pair, Scope, Statistics, UnitFigures
 
 STATS = "avvik.stats"
 UNDER_REPORTING = "avvik.under_reporting"
@@ -128,6 +128,15 @@ def _section(title: str) -> dict[str, Any]:
         "separator": True,
         "spacing": "Medium",
     }
+
+
+def scope_title(texts: Texts, scope: Scope) -> str:
+    """Whose figures: «heile kommunen», a department, or «einingane dine»."""
+    if scope.department is not None:
+        return texts("stats.scope_department", department=scope.department)
+    if scope.unit_ids is not None:
+        return texts("stats.scope_units")
+    return texts("stats.scope_all")
 
 
 def statistics_card(

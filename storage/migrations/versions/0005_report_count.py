@@ -47,7 +47,8 @@ _SQLITE = [
 
 # PostgreSQL: statement triggers over transition tables, so a bulk import or COPY adds one
 # grouped upsert, not one per row; rows are upserted in key order so that two writers lock
-# the count rows in the same order.
+# the count rows in the same order. The functions keep the schema they were made in
+# (`SET search_path FROM CURRENT`): a session with another search_path still counts.
 _ADD = f"""
     INSERT INTO report_count ({_KEY}, n)
     SELECT reported_month, coalesce(unit_id, 0), severity, category, count(*) FROM {{rows}}
@@ -68,15 +69,18 @@ _MOVED = """(SELECT {side}.* FROM old_rows o JOIN new_rows n ON n.id = o.id
     AS moved"""
 _POSTGRES = [
     f"""
-    CREATE FUNCTION report_count_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION report_count_added() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
     BEGIN {_ADD.format(rows="new_rows")} RETURN NULL; END $$
     """,
     f"""
-    CREATE FUNCTION report_count_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION report_count_removed() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
     BEGIN {_REMOVE.format(rows="old_rows")} RETURN NULL; END $$
     """,
     f"""
-    CREATE FUNCTION report_count_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION report_count_moved() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
     BEGIN
       {_REMOVE.format(rows=_MOVED.format(side="o"))}
       {_ADD.format(rows=_MOVED.format(side="n"))}
@@ -108,12 +112,18 @@ def upgrade() -> None:
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('reported_month', 'unit_id', 'severity', 'category')
     )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # No report may be written between the count below and the triggers taking over
+        # (another instance still running, a CLI); readers carry on. SQLite's migration
+        # already holds the only write lock.
+        op.execute("LOCK TABLE report IN SHARE ROW EXCLUSIVE MODE")
     op.execute(
         f"INSERT INTO report_count ({_KEY}, n) "
         "SELECT reported_month, coalesce(unit_id, 0), severity, category, count(*) "
         "FROM report GROUP BY 1, 2, 3, 4"
     )
-    statements = _POSTGRES if op.get_bind().dialect.name == "postgresql" else _SQLITE
+    statements = _POSTGRES if postgres else _SQLITE
     for statement in statements:
         op.execute(statement)
 
