@@ -38,8 +38,10 @@ COLUMNS = (
     "measure",
     "status",
     "closed_at",
+    "source_id",
 )
 REQUIRED_COLUMNS = COLUMNS[:7]
+SOURCE_ID_MAX = 100
 
 # Header names the old systems use, in Nynorsk and Bokmål; matched like the column names
 # themselves (any case, spaces, `-` and `_` alike).
@@ -57,6 +59,8 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "measure": ("tiltak",),
     "status": (),
     "closed_at": ("lukka", "lukket", "avslutta", "avsluttet"),
+    # The earlier system's own case number: two reports alike in every word are then still two.
+    "source_id": ("id", "saksnummer", "saksnr", "avviksnummer", "case number", "case id"),
 }
 
 UTF8 = "UTF-8"
@@ -158,6 +162,7 @@ class HistoryRow:
     status: Status
     closed_at: datetime | None
     submission_key: str
+    source_id: str | None = None  # the earlier system's case number, when the file has it
 
 
 @dataclass(frozen=True)
@@ -473,6 +478,7 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
     unit = row.text("unit", required=True, max_length=NAME_MAX)
     description = row.text("description", required=True)
     location = row.text("location", max_length=NAME_MAX)
+    source_id = row.text("source_id", max_length=SOURCE_ID_MAX) or None
     category = row.coded("category", words.categories, words.category_names)
     severity = row.coded("severity", words.severities, "Låg, Middels or Høg (or Lav/Høy, low…)")
     harm = (
@@ -503,7 +509,7 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
     if row.problems or not (reported and occurred and category and severity and status):
         return None
     occurred_at, reported_at, closed_at = _moments(occurred, reported, closed, row.now)
-    identity = (
+    content = (
         reported.key,
         occurred.key,
         _key(department),
@@ -514,6 +520,9 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
         location,
         harm.value if harm else "",
     )
+    # With the earlier system's case number, that number is the report; without it, only
+    # its content can tell one row from another (docs/history.md, «Importing twice»).
+    identity = ("source_id", source_id) if source_id else content
     immediate_action = row.get("immediate_action") or None
     measure = row.get("measure") or None
     history_row = HistoryRow(
@@ -533,8 +542,16 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
         status=status,
         closed_at=closed_at,
         submission_key=submission_key(identity),
+        source_id=source_id,
     )
-    whole = (*identity, immediate_action or "", measure or "", status.value, closed_at or "")
+    whole = (
+        *content,
+        source_id or "",
+        immediate_action or "",
+        measure or "",
+        status.value,
+        closed_at or "",
+    )
     return history_row, tuple(str(part) for part in whole)
 
 
@@ -581,6 +598,9 @@ def parse_history_csv(data: bytes, *, now: datetime) -> HistoryFile | list[RowPr
                 rows.append(history_row)
             elif seen[1] == whole:
                 repeated.append(Repeated(line, seen[0]))
+            elif history_row.source_id:
+                message = f"source_id {history_row.source_id!r} is already on line {seen[0]}"
+                problems.append(RowProblem(line, "source_id", message))
             else:
                 message = (
                     f"the same report as line {seen[0]} (same dates, unit, category, severity "

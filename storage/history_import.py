@@ -251,7 +251,11 @@ def _events_and_measures(
             "report_id": report_id,
             "actor_id": None,
             "kind": "created",
-            "detail": json.dumps({"imported": True, "line": row.line}),
+            "detail": json.dumps(
+                {"imported": True, "line": row.line, "source_id": row.source_id}
+                if row.source_id
+                else {"imported": True, "line": row.line}
+            ),
             "at": row.reported_at,
         }
     ]

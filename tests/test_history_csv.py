@@ -50,6 +50,7 @@ def row(**cells: str) -> str:
         "measure": "",
         "status": "",
         "closed_at": "",
+        "source_id": "",
     }
     values.update(cells)
     return ",".join(_quoted(values[column]) for column in COLUMNS)
@@ -433,7 +434,7 @@ BAD_ROWS: dict[str, tuple[bytes, list[tuple[int, str | None, str]]]] = {
     ),
     "too many values": (
         lines(row() + ",ekstra"),
-        [(2, None, "14 values but the header has 13 columns")],
+        [(2, None, "15 values but the header has 14 columns")],
     ),
     "the same report twice with another status": (
         lines(row(), row(status="Lukka")),
@@ -558,3 +559,27 @@ def test_the_example_in_the_docs_reads() -> None:
         Category.FALL,
     )
     assert second.description == "Tilsett skrensa på glatt golv,\nvaskeskilt mangla"
+
+
+def test_the_earlier_systems_case_number_tells_alike_reports_apart() -> None:
+    """Two threats on the same day in the same words («Vald», a date-only export) are two
+    reports when the old system numbered them; without numbers they read as one."""
+    alike = {"reported_at": "2025-09-03", "occurred_at": "2025-09-03", "description": "Vald"}
+    numbered = parsed(lines(row(**alike, source_id="A-17"), row(**alike, source_id="A-18")))
+    assert [r.source_id for r in numbered.rows] == ["A-17", "A-18"]
+    assert numbered.repeated == ()
+    unnumbered = parsed(lines(row(**alike), row(**alike)))
+    assert len(unnumbered.rows) == 1
+    assert [str(r) for r in unnumbered.repeated] == ["line 3: same as line 2; imported once"]
+
+
+def test_a_case_number_twice_with_other_content_is_refused() -> None:
+    history = parsed(lines(row(source_id="A-17"), row(source_id="A-17", severity="Høg")))
+    assert [str(p) for p in history.problems] == [
+        "line 3, column source_id: source_id 'A-17' is already on line 2"
+    ]
+
+
+def test_the_case_number_column_has_norwegian_names() -> None:
+    header = HEADER.replace("source_id", "Saksnummer")
+    assert one(lines(row(source_id="2019-0042"), header=header)).source_id == "2019-0042"
