@@ -1,11 +1,12 @@
 """What every CSV import shares (organisation, history, sick leave): a problem with its line
-and column, the delimiter Excel chose, and the records with the line each starts on."""
+and column, the delimiter Excel chose, the records with the line each starts on, and a row's
+cells by column name."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -45,3 +46,43 @@ def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as error:
         problem = RowProblem(reader.line_num, None, f"not readable as CSV: {error}")
         raise Unreadable(problem) from error
+
+
+@dataclass(frozen=True)
+class Header:
+    line: int
+    # Index of each known column; nameless columns (a trailing `;`) are kept to check they
+    # stay empty.
+    index: dict[str, int]
+    nameless: tuple[int, ...]
+    width: int
+
+
+class Row:
+    """One record's cells by column name (each made tidy by `clean`), collecting problems
+    against its line; a value past the header or under a nameless column is one."""
+
+    def __init__(
+        self,
+        line: int,
+        header: Header,
+        record: list[str],
+        problems: list[RowProblem],
+        *,
+        clean: Callable[[str], str] = str.strip,
+    ) -> None:
+        self.line = line
+        self.problems = problems
+        self.cells = {
+            name: clean(record[i]) if i < len(record) else "" for name, i in header.index.items()
+        }
+        if len(record) > header.width:
+            self.problem(None, f"{len(record)} values but the header has {header.width} columns")
+        elif any(i < len(record) and record[i].strip() for i in header.nameless):
+            self.problem(None, "a value in a column that has no name in the header")
+
+    def problem(self, column: str | None, message: str) -> None:
+        self.problems.append(RowProblem(self.line, column, message))
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, "")

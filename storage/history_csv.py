@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from bot.domain import DEPARTMENTS, Category, Harm, Severity, Status
 from bot.i18n import Catalogues
-from storage.csv_records import RowProblem, Unreadable, delimiter_of, records
+from storage.csv_records import Header, Row, RowProblem, Unreadable, delimiter_of, records
 from storage.periods import OSLO
 
 COLUMNS = (
@@ -342,15 +342,7 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
-@dataclass(frozen=True)
-class _Header:
-    line: int
-    index: dict[str, int]
-    nameless: tuple[int, ...]
-    width: int
-
-
-def _read_header(line: int, record: list[str]) -> _Header | list[RowProblem]:
+def _read_header(line: int, record: list[str]) -> Header | list[RowProblem]:
     problems: list[RowProblem] = []
     index: dict[str, int] = {}
     spelled: dict[str, str] = {}
@@ -374,30 +366,15 @@ def _read_header(line: int, record: list[str]) -> _Header | list[RowProblem]:
         for column in REQUIRED_COLUMNS
         if column not in index
     )
-    return problems or _Header(line, index, tuple(nameless), len(record))
+    return problems or Header(line, index, tuple(nameless), len(record))
 
 
-class _Row:
-    """One record's cells by column, collecting its problems."""
+class _Row(Row):
+    """A row of the history file, checked against `now` (nothing may happen after it)."""
 
-    def __init__(self, line: int, header: _Header, record: list[str], now: datetime) -> None:
-        self.line = line
+    def __init__(self, line: int, header: Header, record: list[str], now: datetime) -> None:
+        super().__init__(line, header, record, [], clean=_clean)
         self.now = now
-        self.problems: list[RowProblem] = []
-        self.cells = {
-            column: _clean(record[i]) if i < len(record) else ""
-            for column, i in header.index.items()
-        }
-        if len(record) > header.width:
-            self.problem(None, f"{len(record)} values but the header has {header.width} columns")
-        elif any(i < len(record) and record[i].strip() for i in header.nameless):
-            self.problem(None, "a value in a column that has no name in the header")
-
-    def problem(self, column: str | None, message: str) -> None:
-        self.problems.append(RowProblem(self.line, column, message))
-
-    def get(self, column: str) -> str:
-        return self.cells.get(column, "")
 
     def text(self, column: str, *, required: bool = False, max_length: int | None = None) -> str:
         value = self.get(column)
@@ -571,7 +548,7 @@ def parse_history_csv(data: bytes, *, now: datetime) -> HistoryFile | list[RowPr
     if header_text is None:
         return [RowProblem(1, None, f"the file is empty; it needs a header: {','.join(COLUMNS)}")]
 
-    header: _Header | None = None
+    header: Header | None = None
     rows: list[HistoryRow] = []
     problems: list[RowProblem] = []
     repeated: list[Repeated] = []

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.domain import DEPARTMENTS, Role
-from storage.csv_records import RowProblem, Unreadable, delimiter_of, records
+from storage.csv_records import Header, Row, RowProblem, Unreadable, delimiter_of, records
 
 COLUMNS = (
     "kind",
@@ -93,17 +93,7 @@ def decode_org_csv(data: bytes) -> str | RowProblem:
         )
 
 
-@dataclass(frozen=True)
-class _Header:
-    line: int
-    # Index of each known column; nameless columns (a trailing `;`) are kept to check they
-    # stay empty.
-    index: dict[str, int]
-    nameless: tuple[int, ...]
-    width: int
-
-
-def _read_header(line: int, record: list[str], problems: list[RowProblem]) -> _Header:
+def _read_header(line: int, record: list[str], problems: list[RowProblem]) -> Header:
     index: dict[str, int] = {}
     nameless: list[int] = []
     for position, raw in enumerate(record):
@@ -123,28 +113,11 @@ def _read_header(line: int, record: list[str], problems: list[RowProblem]) -> _H
     for name in REQUIRED_COLUMNS:
         if name not in index:
             problems.append(RowProblem(line, name, "required column missing from the header"))
-    return _Header(line, index, tuple(nameless), len(record))
+    return Header(line, index, tuple(nameless), len(record))
 
 
-class _Row:
-    """One record's cells by column name, collecting problems against its line."""
-
-    def __init__(self, line: int, header: _Header, record: list[str], problems: list[RowProblem]):
-        self.line = line
-        self.problems = problems
-        self.cells = {
-            name: record[i].strip() if i < len(record) else "" for name, i in header.index.items()
-        }
-        if len(record) > header.width:
-            self.problem(None, f"{len(record)} values but the header has {header.width} columns")
-        elif any(i < len(record) and record[i].strip() for i in header.nameless):
-            self.problem(None, "a value in a column that has no name in the header")
-
-    def problem(self, column: str | None, message: str) -> None:
-        self.problems.append(RowProblem(self.line, column, message))
-
-    def get(self, column: str) -> str:
-        return self.cells.get(column, "")
+class _Row(Row):
+    """A row of the organisation file."""
 
     def required(self, column: str, *, max_length: int) -> str:
         value = self.get(column)
@@ -257,7 +230,7 @@ def parse_org_csv(text: str) -> OrgPlan | list[RowProblem]:
         return [RowProblem(1, None, f"the file is empty; it needs a header: {','.join(COLUMNS)}")]
 
     problems: list[RowProblem] = []
-    header: _Header | None = None
+    header: Header | None = None
     units: list[UnitRow] = []
     persons: list[PersonRow] = []
     try:
