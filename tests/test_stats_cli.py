@@ -16,25 +16,26 @@ from tests.test_statistics_teams import _history
 from tests.voss_org import make_voss
 
 
+async def stats(*arguments: str) -> int:
+    """`python -m bot stats …` in a thread: it calls asyncio.run."""
+    return await asyncio.to_thread(main, ["stats", *arguments])
+
+
 @pytest.fixture
-def town(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+async def town(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """School: 6 reports in 2025, 2 in 2024; home: 3 in 2025 (as in the Teams tests)."""
-
-    async def build() -> None:
-        engine = create_async_db_engine(database_url)
-        voss = await make_voss(session_factory(engine))
-        await engine.dispose()
-        await _history(database_url, voss)
-
-    asyncio.run(build())
+    engine = create_async_db_engine(database_url)
+    voss = await make_voss(session_factory(engine))
+    await engine.dispose()
+    await _history(database_url, voss)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("AVVIK_ENV_FILE", "/dev/null")
     monkeypatch.setenv("AVVIK_LOG_LEVEL", "WARNING")
     return database_url
 
 
-def test_the_json_document(town: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["stats", "--year", "2025", "--json"]) == 0
+async def test_the_json_document(town: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await stats("--year", "2025", "--json") == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["document"], document["version"]) == ("avviksboten.statistics", 1)
     assert document["total"] == {"count": 9, "previous": 2, "change": 7, "change_percent": 350.0}
@@ -46,20 +47,20 @@ def test_the_json_document(town: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert document["quarters"][2]["sector_sick_leave_percent"] == 7.1
 
 
-def test_a_department_in_any_case(town: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["stats", "--year", "2025", "--json", "--department", "oppvekst"]) == 0
+async def test_a_department_in_any_case(town: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await stats("--year", "2025", "--json", "--department", "oppvekst") == 0
     document = json.loads(capsys.readouterr().out)
     assert document["scope"]["department"] == "Oppvekst"
     assert document["total"]["count"] == 6
     assert [u["unit"] for u in document["units"]] == ["Vossevangen skule"]
 
 
-def test_the_table_and_the_files(
+async def test_the_table_and_the_files(
     town: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     xlsx, csv, charts = tmp_path / "a.xlsx", tmp_path / "a.csv", tmp_path / "charts"
     arguments = ["--xlsx", str(xlsx), "--csv", str(csv), "--charts", str(charts)]
-    assert main(["stats", "--year", "2025", "--language", "en", *arguments]) == 0
+    assert await stats("--year", "2025", "--language", "en", *arguments) == 0
     table = capsys.readouterr().out
     assert table.startswith("Deviations 2025 – the whole municipality")
     assert "Vossevangen skule" in table
@@ -75,8 +76,8 @@ def test_the_table_and_the_files(
         (["--year", "2025", "--department", "Økonomi"], "no department named 'Økonomi'"),
     ],
 )
-def test_what_cannot_be_shown_exits_2(
+async def test_what_cannot_be_shown_exits_2(
     town: str, capsys: pytest.CaptureFixture[str], arguments: list[str], said: str
 ) -> None:
-    assert main(["stats", *arguments]) == 2
+    assert await stats(*arguments) == 2
     assert said in capsys.readouterr().err
