@@ -14,10 +14,10 @@ from pathlib import Path
 
 from aiohttp import web
 from dotenv import dotenv_values, find_dotenv
-from tqdm import tqdm
 
 from bot import history_cli, sick_leave_cli, stats_cli, under_reporting_cli
 from bot.app import create_app
+from bot.command_line import nothing_imported, progress_bar
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
 from bot.manifest_package import PackageError, build_package
@@ -27,8 +27,7 @@ from bot.playground import (
     playground_command,
     playground_lifetime,
 )
-from storage.csv_records import RowProblem
-from storage.db import create_async_db_engine, session_factory
+from storage.db import database
 from storage.migrate import upgrade
 from storage.org_csv import OrgPlan, decode_org_csv, parse_org_csv
 from storage.org_import import OrgChanges, OrgImportRefused, import_org_plan, summary_lines
@@ -110,25 +109,9 @@ def _package(settings: Settings, out_dir: Path) -> int:
 
 
 async def _apply_org(database_url: str, plan: OrgPlan, *, dry_run: bool) -> OrgChanges:
-    engine = create_async_db_engine(database_url)
-    try:
-        with tqdm(
-            total=plan.row_count,
-            unit="row",
-            file=sys.stderr,
-            disable=not sys.stderr.isatty(),  # no bar in logs and pipes
-        ) as bar:
-            return await import_org_plan(
-                session_factory(engine), plan, dry_run=dry_run, progress=bar.update
-            )
-    finally:
-        await engine.dispose()
-
-
-def _refuse_org(path: Path, problems: Sequence[RowProblem]) -> int:
-    sys.stderr.write(f"Nothing imported: {len(problems)} problem(s) in {path}\n")
-    sys.stderr.writelines(f"{problem}\n" for problem in problems)
-    return 2
+    async with database(database_url) as sessions:
+        with progress_bar(plan.row_count) as bar:
+            return await import_org_plan(sessions, plan, dry_run=dry_run, progress=bar.update)
 
 
 def _import_org(settings: Settings, path: Path, *, dry_run: bool) -> int:
@@ -140,12 +123,12 @@ def _import_org(settings: Settings, path: Path, *, dry_run: bool) -> int:
         return 2
     plan = parse_org_csv(text) if isinstance(text, str) else [text]
     if not isinstance(plan, OrgPlan):
-        return _refuse_org(path, plan)
+        return nothing_imported(path, plan)
     upgrade(settings.database_url)
     try:
         changes = asyncio.run(_apply_org(settings.database_url, plan, dry_run=dry_run))
     except OrgImportRefused as refused:
-        return _refuse_org(path, refused.problems)
+        return nothing_imported(path, refused.problems)
     if not changes.changed:
         heading = f"Nothing changed: the database already matches {path}."
     elif dry_run:
@@ -157,32 +140,18 @@ def _import_org(settings: Settings, path: Path, *, dry_run: bool) -> int:
 
 
 async def _export(database_url: str, person: str) -> dict[str, object] | None:
-    engine = create_async_db_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            return await export_person(session, aad_object_id=person, now=utcnow())
-    finally:
-        await engine.dispose()
+    async with database(database_url) as sessions, sessions() as session:
+        return await export_person(session, aad_object_id=person, now=utcnow())
 
 
 async def _forget(database_url: str, person: str, *, dry_run: bool) -> Forgotten:
-    engine = create_async_db_engine(database_url)
-    try:
-        return await forget_person(
-            session_factory(engine), aad_object_id=person, now=utcnow(), dry_run=dry_run
-        )
-    finally:
-        await engine.dispose()
+    async with database(database_url) as sessions:
+        return await forget_person(sessions, aad_object_id=person, now=utcnow(), dry_run=dry_run)
 
 
 async def _retention(database_url: str, years: int, *, dry_run: bool) -> list[str]:
-    engine = create_async_db_engine(database_url)
-    try:
-        due = await run_retention(
-            session_factory(engine), now=utcnow(), years=years, dry_run=dry_run
-        )
-    finally:
-        await engine.dispose()
+    async with database(database_url) as sessions:
+        due = await run_retention(sessions, now=utcnow(), years=years, dry_run=dry_run)
     return [report.case_number for report in due]
 
 

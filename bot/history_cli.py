@@ -10,15 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from tqdm import tqdm
-
+from bot.command_line import nothing_imported, progress_bar
 from bot.config import Settings
-from storage.csv_records import RowProblem
-from storage.db import create_async_db_engine, session_factory
+from storage.db import database
 from storage.history_csv import HistoryFile, parse_history_csv
 from storage.history_import import (
     HistoryImported,
@@ -51,32 +48,15 @@ def add_parser(
 async def _apply(
     database_url: str, history: HistoryFile, *, skip_invalid: bool, dry_run: bool
 ) -> HistoryImported:
-    engine = create_async_db_engine(database_url)
-    try:
-        with tqdm(
-            total=len(history.rows),
-            unit="row",
-            file=sys.stderr,
-            disable=not sys.stderr.isatty(),  # no bar in logs and pipes
-        ) as bar:
+    async with database(database_url) as sessions:
+        with progress_bar(len(history.rows)) as bar:
             return await import_history(
-                session_factory(engine),
+                sessions,
                 history,
                 skip_invalid=skip_invalid,
                 dry_run=dry_run,
                 progress=bar.update,
             )
-    finally:
-        await engine.dispose()
-
-
-def _refuse(path: Path, problems: Sequence[RowProblem], *, rows: int | None = None) -> int:
-    rejected = f", {rows} row(s) rejected" if rows is not None else ""
-    sys.stderr.write(f"Nothing imported: {len(problems)} problem(s) in {path}{rejected}\n")
-    sys.stderr.writelines(f"{problem}\n" for problem in problems)
-    if rows:
-        sys.stderr.write("Fix them, or run again with --skip-invalid to import the other rows.\n")
-    return 2
 
 
 def run(settings: Settings, args: argparse.Namespace, *, now: datetime | None = None) -> int:
@@ -90,7 +70,7 @@ def run(settings: Settings, args: argparse.Namespace, *, now: datetime | None = 
         return 2
     history = parse_history_csv(data, now=now or utcnow())
     if not isinstance(history, HistoryFile):
-        return _refuse(path, history)
+        return nothing_imported(path, history)
     upgrade(settings.database_url)
     try:
         result = asyncio.run(
@@ -102,7 +82,7 @@ def run(settings: Settings, args: argparse.Namespace, *, now: datetime | None = 
             )
         )
     except HistoryImportRefused as refused:
-        return _refuse(path, refused.problems, rows=refused.rejected_rows)
+        return nothing_imported(path, refused.problems, rejected_rows=refused.rejected_rows)
 
     if result.rejected:
         sys.stderr.write(f"Rejected {result.rejected_rows} row(s) of {path}, not imported:\n")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
+from bot.command_line import nothing_imported
 from bot.config import Settings
-from storage.csv_records import RowProblem
-from storage.db import create_async_db_engine, session_factory
+from storage.db import database
 from storage.migrate import upgrade
 from storage.sick_leave_csv import SickLeavePlan, decode_sick_leave_csv, parse_sick_leave_csv
 from storage.sick_leave_import import (
@@ -36,17 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 async def _apply(database_url: str, plan: SickLeavePlan, *, dry_run: bool) -> SickLeaveChanges:
-    engine = create_async_db_engine(database_url)
-    try:
-        return await import_sick_leave_plan(session_factory(engine), plan, dry_run=dry_run)
-    finally:
-        await engine.dispose()
-
-
-def _refuse(path: Path, problems: Sequence[RowProblem]) -> int:
-    sys.stderr.write(f"Nothing imported: {len(problems)} problem(s) in {path}\n")
-    sys.stderr.writelines(f"{problem}\n" for problem in problems)
-    return 2
+    async with database(database_url) as sessions:
+        return await import_sick_leave_plan(sessions, plan, dry_run=dry_run)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -59,12 +49,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     plan = parse_sick_leave_csv(text)
     if not isinstance(plan, SickLeavePlan):
-        return _refuse(path, plan)
+        return nothing_imported(path, plan)
     upgrade(settings.database_url)
     try:
         changes = asyncio.run(_apply(settings.database_url, plan, dry_run=args.dry_run))
     except SickLeaveImportRefused as refused:
-        return _refuse(path, refused.problems)
+        return nothing_imported(path, refused.problems)
     if not changes.changed:
         heading = f"Nothing changed: the database already has the figures in {path}."
     elif args.dry_run:

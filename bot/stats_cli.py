@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, Catalogues, Texts
 from bot.oslo_time import to_oslo
 from bot.stats_export import stats_csv, stats_xlsx
-from storage.db import create_async_db_engine, session_factory
+from storage.db import database
 from storage.migrate import upgrade
 from storage.stats import (
     EVERYTHING,
@@ -48,12 +48,8 @@ def add_parser(commands: Any) -> None:
 
 
 async def _document(database_url: str, year: int, scope: Scope) -> Statistics:
-    engine = create_async_db_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            return await statistics(session, year=year, scope=scope, now=utcnow())
-    finally:
-        await engine.dispose()
+    async with database(database_url) as sessions, sessions() as session:
+        return await statistics(session, year=year, scope=scope, now=utcnow())
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from bot.under_reporting import (
     Flagged,
     find_under_reporting,
 )
-from storage.db import create_async_db_engine, session_factory
+from storage.db import database
 from storage.migrate import upgrade
 from storage.types import utcnow
 from storage.under_reporting import unit_figures
@@ -37,12 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 async def _find(database_url: str, now: datetime) -> list[Flagged]:
-    engine = create_async_db_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            return find_under_reporting(await unit_figures(session, now=now))
-    finally:
-        await engine.dispose()
+    async with database(database_url) as sessions, sessions() as session:
+        return find_under_reporting(await unit_figures(session, now=now))
 
 
 def as_json(flagged: list[Flagged], now: datetime) -> dict[str, Any]:

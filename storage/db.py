@@ -111,3 +111,13 @@ async def one_transaction(
             await session.rollback()
         else:
             await session.commit()
+
+
+@asynccontextmanager
+async def database(database_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on the database for one command-line task; its engine is closed after."""
+    engine = create_async_db_engine(database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
