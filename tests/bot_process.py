@@ -16,6 +16,25 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def admin_command(database_url: str, *arguments: str) -> None:
+    """`python -m bot …` as an admin runs it (an import), in its own process; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *arguments],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "AVVIK_ENV_FILE": os.devnull,  # never a developer's .env
+            "PYTHONPATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -4,14 +4,11 @@ hears the outcome; Siri, who leads another unit, can neither see nor touch it.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from bot.oslo_time import OSLO
-from tests.bot_process import ROOT, BotProcess
+from tests.bot_process import ROOT, BotProcess, admin_command
 from tests.chat import EN, NN
 from tests.e2e.harness import KARI, LIV, SIRI, buttons, playground_for, require_playground, words
 
@@ -20,22 +17,7 @@ SAMPLE = ROOT / "docs" / "organisation-sample.csv"
 
 def import_organisation(database_url: str) -> None:
     """As an admin does it: `python -m bot org import` with the sample file."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "AVVIK_DEV_MODE": "1",
-        "AVVIK_ENV_FILE": os.devnull,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "org", "import", str(SAMPLE)],
-        cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    admin_command(database_url, "org", "import", str(SAMPLE))
 
 
 async def test_a_report_goes_to_the_leader_who_handles_it(sqlite_url: str, tmp_path: Path) -> None:

@@ -6,9 +6,6 @@ sees her own unit's figures only."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import aiohttp
 from PIL import Image
 
 from bench.generated_history import generate, history_csv
-from tests.bot_process import ROOT, BotProcess
+from tests.bot_process import BotProcess, admin_command
 from tests.chat import EN, NN
 from tests.e2e.harness import HANNE, LIV, buttons, playground_for, require_playground, words
 from tests.e2e.test_leaders_in_playground import import_organisation
@@ -24,21 +21,7 @@ from tests.e2e.test_leaders_in_playground import import_organisation
 
 def import_history(database_url: str, path: Path) -> None:
     """As an admin does it: `python -m bot history import`."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "history", "import", str(path)],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "AVVIK_ENV_FILE": os.devnull,
-            "PYTHONPATH": str(ROOT),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    admin_command(database_url, "history", "import", str(path))
 
 
 async def test_the_adviser_and_a_leader_see_their_figures(sqlite_url: str, tmp_path: Path) -> None:
