@@ -275,8 +275,8 @@ async def statistics(
     """The document for `year` as `scope` may see it; with `now`, a year still running is
     marked as such (`complete_months`). A department is found by its name in any case and
     spacing («oppvekst»); raises UnknownDepartment."""
+    known = await department_names(session)
     if scope.department is not None:
-        known = await department_names(session)
         named = next((n for n in known if _name_key(n) == _name_key(scope.department)), None)
         if named is None:
             raise UnknownDepartment(scope.department, known)
@@ -289,7 +289,7 @@ async def statistics(
     connection = await session.connection()
     rows = (await connection.execute(_count_statement(year, unit_filter))).all()
     sick_leave = await _sick_leave(session, year, [u.id for u in units])
-    document = _assemble(year, scope, units, rows, sick_leave, await department_names(session))
+    document = _assemble(year, scope, units, rows, sick_leave, known)
     if now is None:
         return document
     return replace(document, complete_months=complete_months(year, now))
