@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench.generated_history import generate, history_csv, organisation_csv
-from bot.cli import main as cli
+from bot.cli.main import main as cli
 
 # Voss herad's own totals (DOMAIN.md); the generator spreads them like the real ones.
 PER_YEAR = {2024: 1386, 2025: 1317}

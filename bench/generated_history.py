@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from bot.domain import Category, Harm, Severity, Status
-from storage.history_csv import COLUMNS  # the columns `python -m bot history import` reads
-from storage.periods import OSLO
+from domain.oslo_time import OSLO
+from domain.readers.history import COLUMNS  # the columns `python -m bot history import` reads
+from domain.vocabulary import Category, Harm, Severity, Status
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 and does every message arrive exactly once when Teams answers «too many requests»?
 
 A leader fan-out at its worst: `--messages` cards (default 400) to as many personal chats in
-one tenant, all started at once, through `bot.messenger.TeamsMessenger` (the same adapter,
+one tenant, all started at once, through `bot.proactive.messenger.TeamsMessenger` (the same adapter,
 limiter and retry policy as the bot) to a local fake Bot Connector. The connector answers
 `--busy` of the requests (default 10 %) with 429 and `Retry-After: 1`, at random.
 
@@ -25,7 +25,7 @@ from botbuilder.core import MessageFactory
 
 from bot.app import build_adapter
 from bot.config import Settings
-from bot.messenger import TeamsMessenger
+from bot.proactive.messenger import TeamsMessenger
 from storage.conversations import ConversationAddress
 from tests.fake_connector import FakeConnector
 

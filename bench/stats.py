@@ -56,10 +56,11 @@ from bench.stats_load import (
     sqlite_history,
     sqlite_timestamp,
 )
+from domain.access import Scope
+from domain.oslo_time import OSLO, month_of
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.models import Report, Unit
-from storage.periods import OSLO, month_of
-from storage.stats import Scope, statistics
+from storage.stats import statistics
 
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 FIRST, LAST = (YEAR - 1) * 100 + 1, YEAR * 100 + 12

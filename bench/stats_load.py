@@ -28,8 +28,8 @@ from alembic.script import ScriptDirectory
 
 from bench import generated_history
 from bench.generated_history import GeneratedReport, GeneratedUnit, generate, organisation
+from domain.oslo_time import month_of
 from storage.migrate import alembic_config, upgrade
-from storage.periods import month_of
 from storage.reports import format_case_number
 
 YEAR = 2025  # the year of the document; the history holds it and the year before

@@ -20,25 +20,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.activity_guard import MAX_BODY_BYTES, read_activity_body
-from bot.background import Background
-from bot.commands import CommandParser
 from bot.config import Settings
-from bot.connector_reuse import AuthenticationUnavailable, ReusingAuthentication
-from bot.conversation_book import ConversationBook
+from bot.desks.leader_desk import LeaderDesk
+from bot.desks.report_cards import ReportCards
+from bot.desks.report_desk import SqlReportDesk
+from bot.desks.statistics_desk import StatisticsDesk
+from bot.edge.activity_guard import MAX_BODY_BYTES, read_activity_body
+from bot.edge.connector_reuse import AuthenticationUnavailable, ReusingAuthentication
+from bot.edge.turn_errors import make_turn_error_handler
 from bot.handler import AvvikBot
-from bot.i18n import Catalogues
-from bot.leader_desk import LeaderDesk
-from bot.links import LinkSigner
 from bot.logs import request_ids
-from bot.messenger import Messenger, TeamsMessenger
-from bot.nudges import MonthlyNudges
-from bot.report_cards import ReportCards
-from bot.report_desk import SqlReportDesk
-from bot.statistics_desk import StatisticsDesk
-from bot.turn_errors import make_turn_error_handler
+from bot.proactive.background import Background
+from bot.proactive.conversation_book import ConversationBook
+from bot.proactive.messenger import Messenger, TeamsMessenger
+from bot.proactive.nudges import MonthlyNudges
+from bot.statistics.links import LinkSigner
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import Clock
+from domain.commands import CommandParser
+from domain.i18n import Catalogues
 from storage.bot_state import SqlStorage
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.migrate import upgrade
@@ -179,7 +179,7 @@ async def _messages(request: web.Request) -> web.Response:
 
 
 async def _stats_download(request: web.Request) -> web.Response:
-    """A chart or spreadsheet behind a signed link on a statistics card (bot.links)."""
+    """A chart or spreadsheet behind a signed link on a statistics card (bot.statistics.links)."""
     download = await request.app[BOT].statistics.download(
         request.match_info["token"], request.match_info["filename"]
     )

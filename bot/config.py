@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.i18n import LANGUAGES
+from domain.i18n import LANGUAGES
 
 _TRUE = {"1", "true", "yes", "on"}
 _APP_TYPES = {

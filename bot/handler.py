@@ -27,18 +27,18 @@ from botbuilder.schema import (
 
 from bot.cards import SUBMIT_REPORT
 from bot.cards.statistics import STATS, UNDER_REPORTING
-from bot.commands import CommandParser, Intent
-from bot.conversation_book import ConversationBook, address_of
-from bot.handling import HANDLE, SHOW
-from bot.i18n import Catalogues, Texts, resolve_language
-from bot.leader_desk import LeaderDesk
-from bot.replies import help_text, menu_buttons, welcome_text
-from bot.report_cards import ReportCards
-from bot.report_desk import SqlReportDesk
-from bot.statistics_desk import StatisticsDesk, StatsRequest, read_request
-from bot.turn_locks import KeyedLocks
+from bot.desks.handling import HANDLE, SHOW
+from bot.desks.leader_desk import LeaderDesk
+from bot.desks.replies import help_text, menu_buttons, welcome_text
+from bot.desks.report_cards import ReportCards
+from bot.desks.report_desk import SqlReportDesk
+from bot.desks.statistics_desk import StatisticsDesk, StatsRequest, read_request
+from bot.edge.turn_locks import KeyedLocks
+from bot.proactive.conversation_book import ConversationBook, address_of
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import REPORTER_KEY, TEXTS_KEY, Reporter
+from domain.commands import CommandParser, Intent
+from domain.i18n import Catalogues, Texts, resolve_language
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ _HEADER = "X-Request-Id"
 _SAFE_ID_LENGTH = 100
 
 
-# A statistics link (bot/links.py) works for anyone who has it: never in a log line.
+# A statistics link (bot/statistics/links.py) works for anyone who has it: never in a log line.
 _LINK_TOKEN = re.compile(r"/stats/[^/\s]+/")
 
 

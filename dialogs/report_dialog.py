@@ -10,7 +10,7 @@ asks only that field), and asks. «hjelp», «avbryt» and «start på nytt» wo
 Everything lives in dialog state, which the SQL storage keeps: a restart resumes the step.
 
 The free-text answers (what happened, place, done straight away, suggested measure) pass the
-sensitive-data guard (`bot.sensitive`): an answer that looks like it holds a fødselsnummer,
+sensitive-data guard (`domain.sensitive`): an answer that looks like it holds a fødselsnummer,
 D-number, phone number or e-mail address is held back and the same prompt asks once more —
 «Ja, behald» keeps it as written, «Nei, skriv på nytt» asks the question again, and a new
 answer is checked like the first.
@@ -36,8 +36,14 @@ from botbuilder.dialogs.choices import Choice, FindChoicesOptions, ListStyle
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
 from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedActions
 
-from bot.commands import CommandParser, Intent
-from bot.domain import (
+from dialogs.report_desk import ReportDesk
+from dialogs.report_draft import FIELDS, ReportDraft
+from dialogs.turn import Clock, reporter_of, texts_of
+from domain.answers import Problem, WhenPhrases, clean_text, normalise, parse_when
+from domain.commands import CommandParser, Intent
+from domain.i18n import Catalogues, Texts
+from domain.sensitive import describe, find_sensitive, kinds_in
+from domain.vocabulary import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     OPTIONAL_TEXT_MAX,
@@ -47,12 +53,6 @@ from bot.domain import (
     Harm,
     Severity,
 )
-from bot.i18n import Catalogues, Texts
-from bot.sensitive import describe, find_sensitive, kinds_in
-from dialogs.answers import Problem, WhenPhrases, clean_text, normalise, parse_when
-from dialogs.report_desk import ReportDesk
-from dialogs.report_draft import FIELDS, ReportDraft
-from dialogs.turn import Clock, reporter_of, texts_of
 
 FLOW = "report_flow"
 CANCEL_FLOW = "cancel_flow"

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from bot.i18n import Texts
-from bot.oslo_time import format_moment
+from domain.i18n import Texts
+from domain.oslo_time import format_moment
 
 # In the order the dialog asks; "unit" covers both the unit choice and the typed unit name.
 FIELDS = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.i18n import Texts
+from domain.i18n import Texts
 
 TEXTS_KEY = "avvik.texts"
 REPORTER_KEY = "avvik.reporter"

@@ -1,5 +1,5 @@
 """A leader's handling of reports: who may act, what a report looks like to them, and changes
-that refuse a stale card. The rules themselves are in `bot.access`; this is the SQL."""
+that refuse a stale card. The rules themselves are in `domain.access`; this is the SQL."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy import select as select_columns  # sqlmodel's select takes at mo
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.access import Actor, ReportScope
-from bot.domain import Role, Severity, Status
+from domain.access import Actor, ReportScope
+from domain.vocabulary import Role, Severity, Status
 from storage.conversations import ConversationAddress, address_of_ref, personal_conversation_of
 from storage.models import (
     ConversationRef,

@@ -1,6 +1,6 @@
 """Loading an avvik history into the database, in one transaction (docs/history.md).
 
-`parse_history_csv` (storage.history_csv) checks the file alone; `apply_history` checks the
+`parse_history_csv` (domain.readers.history) checks the file alone; `apply_history` checks the
 rows against the database (departments), finds or creates their units, leaves out the rows
 already imported, and writes the rest in the caller's transaction: reports with case numbers
 from the same counter the bot uses, a «created» event each, a «closed» event and a measure
@@ -21,12 +21,12 @@ from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from bot.domain import DEPARTMENTS, Status
-from storage.csv_records import RowProblem
+from domain.oslo_time import OSLO, month_of
+from domain.readers.history import HistoryFile, HistoryRow, Repeated
+from domain.readers.records import RowProblem
+from domain.vocabulary import DEPARTMENTS, Status
 from storage.db import SessionFactory, one_transaction
-from storage.history_csv import HistoryFile, HistoryRow, Repeated
 from storage.models import CaseCounter, Department, Measure, Report, ReportEvent, Unit
-from storage.periods import OSLO, month_of
 from storage.reports import format_case_number
 from storage.sql import insert_for
 

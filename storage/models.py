@@ -93,7 +93,7 @@ class Report(SQLModel, table=True):
     occurred_time_known: bool = True
     reported_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     # The Europe/Oslo month of reported_at as yyyymm (202509): what statistics count by,
-    # fixed when the report is stored (storage.periods.month_of).
+    # fixed when the report is stored (domain.oslo_time.month_of).
     reported_month: int
     # Where the report came from: "teams", or "import" for history from an earlier system.
     source: str = Field(default="teams", max_length=20)

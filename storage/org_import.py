@@ -1,7 +1,7 @@
 """Loading the organisation file into the database, all or nothing (docs/organisation.md).
 
-`parse_org_csv` (storage.org_csv) checks the file alone; `apply_org_plan` checks it against
-the database (leaders and unit codes that must exist) and writes it, in the caller's
+`parse_org_csv` (domain.readers.organisation) checks the file alone; `apply_org_plan` checks
+it against the database (leaders and unit codes that must exist) and writes it, in the caller's
 transaction. Matching is by the ids the municipality owns: a unit's code, a person's Entra
 object id. Names are data, so a renamed unit keeps its id, its reports and its leaders.
 """
@@ -16,11 +16,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.domain import DEPARTMENTS, Role
-from storage.csv_records import RowProblem
+from domain.readers.organisation import OrgPlan, PersonRow, UnitRow
+from domain.readers.records import RowProblem
+from domain.vocabulary import DEPARTMENTS, Role
 from storage.db import SessionFactory, one_transaction
 from storage.models import Department, Person, PersonRole, Unit, UnitLeader
-from storage.org_csv import OrgPlan, PersonRow, UnitRow
 from storage.types import utcnow
 
 T = TypeVar("T")

@@ -31,7 +31,7 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.domain import Status
+from domain.vocabulary import Status
 from storage.db import SessionFactory
 from storage.models import (
     BotState,

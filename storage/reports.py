@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from domain.oslo_time import OSLO, month_of
 from storage.db import SessionFactory
 from storage.models import CaseCounter, Person, Report, ReportEvent
 from storage.organisation import ensure_person
-from storage.periods import OSLO, month_of
 from storage.sql import insert_for
 
 

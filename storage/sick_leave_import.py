@@ -1,6 +1,6 @@
 """Loading sick-leave figures into the database, all or nothing (docs/under-reporting.md).
 
-`parse_sick_leave_csv` (storage.sick_leave_csv) checks the file alone; `apply_sick_leave_plan`
+`parse_sick_leave_csv` (domain.readers.sick_leave) checks the file alone; `apply_sick_leave_plan`
 checks its unit codes against the organisation and writes it, in the caller's transaction. A
 figure for a (unit, year, quarter) that is already there is replaced, so importing the same
 file again changes nothing, and a corrected file corrects exactly what it changes.
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.csv_records import RowProblem
+from domain.readers.records import RowProblem
+from domain.readers.sick_leave import SickLeavePlan, SickLeaveRow
 from storage.db import SessionFactory, one_transaction
 from storage.models import SickLeave, Unit
-from storage.sick_leave_csv import SickLeavePlan, SickLeaveRow
 
 _Key = tuple[int | None, int, int]  # unit id (None: the sector), year, quarter
 

@@ -19,30 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.domain import Category, Severity
+from domain.access import EVERYTHING, Scope
+from domain.oslo_time import month_of, months_of_year
+from domain.vocabulary import Category, Severity
 from storage.models import Department, ReportCount, SickLeave, Unit
-from storage.periods import month_of, months_of_year
 
 # The first year anyone may ask for: earlier dates are typing mistakes, not history.
 FIRST_YEAR = 2000
 DOCUMENT = "avviksboten.statistics"
 VERSION = 1
 COUNTED_BY = "reported_at, month in Europe/Oslo"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the reader may see: everything, one department, or a set of units (a leader's)."""
-
-    department: str | None = None
-    unit_ids: frozenset[int] | None = None
-
-    @property
-    def everything(self) -> bool:
-        return self.department is None and self.unit_ids is None
-
-
-EVERYTHING = Scope()
 
 
 class UnknownDepartment(Exception):

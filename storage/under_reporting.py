@@ -1,4 +1,4 @@
-"""The counts the under-reporting finder reads (`bot.under_reporting`), the leaders it nudges,
+"""The counts the under-reporting finder reads (`domain.under_reporting`), the leaders it nudges,
 and the claim that keeps a nudge from being sent twice (docs/under-reporting.md)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import select as select_columns  # sqlmodel's select takes at mo
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.under_reporting import QUIET_DAYS, YEAR_DAYS, UnitFigures
+from domain.under_reporting import QUIET_DAYS, YEAR_DAYS, UnitFigures
 from storage.conversations import personal_conversation_of
 from storage.handling import Recipient
 from storage.models import Department, Nudge, Person, Report, Unit, UnitLeader

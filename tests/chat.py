@@ -11,10 +11,10 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
 from bot.app import build_bot
-from bot.background import Background
 from bot.config import Settings
 from bot.handler import AvvikBot
-from bot.i18n import Catalogues, Texts
+from bot.proactive.background import Background
+from domain.i18n import Catalogues, Texts
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
 

@@ -49,7 +49,7 @@ def _is_local(address: Any) -> bool:
 
 @pytest.fixture(autouse=True)
 def _logging_as_it_was() -> Iterator[None]:
-    """`bot.cli.main` sets up logging for the process; in a test that would leave the root
+    """`bot.cli.main.main` sets up logging for the process; in a test that would leave the root
     logger writing to a captured stream that pytest closes after the test."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level

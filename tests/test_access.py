@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.access import (
+from domain.access import (
+    EVERYTHING,
     Actor,
     ReportScope,
+    Scope,
     may_handle,
     may_manage_organisation,
     may_see_reporter,
@@ -14,8 +16,7 @@ from bot.access import (
     may_view,
     statistics_scope,
 )
-from bot.domain import Role, Status
-from storage.stats import EVERYTHING, Scope
+from domain.vocabulary import Role, Status
 
 SCHOOL, HOME = 1, 2
 KARI, LIV, SIRI, HANNE, VERA, INGRID, PER = 10, 11, 12, 13, 14, 15, 16

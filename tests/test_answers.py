@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.commands import CommandParser, Intent
-from bot.i18n import Catalogues
-from bot.oslo_time import OSLO
-from dialogs.answers import Problem, When, WhenPhrases, clean_text, parse_when
+from domain.answers import Problem, When, WhenPhrases, clean_text, parse_when
+from domain.commands import CommandParser, Intent
+from domain.i18n import Catalogues
+from domain.oslo_time import OSLO
 
 # Tuesday 24 November 2026, 14:30 in Voss (13:30 UTC).
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.nudges import nudge_message
+from bot.proactive.nudges import nudge_message
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.migrate import upgrade
@@ -59,7 +59,7 @@ async def test_the_service_nudges_the_leaders_of_a_quiet_unit_once(
     sqlite_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.nudges")
+    caplog.set_level(logging.INFO, logger="bot.proactive.nudges")
     await _town(sqlite_url, connector)
     settings = Settings(dev_mode=True, database_url=sqlite_url, nudges=True)
     client = await aiohttp_client(create_app(settings, clock=lambda: DUE))

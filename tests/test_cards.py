@@ -16,10 +16,10 @@ from bot.cards.my_reports import my_reports_card
 from bot.cards.open_reports import open_reports_card
 from bot.cards.receipt import receipt_card, sent_form_card
 from bot.cards.report_form import report_form_card
-from bot.domain import Category, Harm, Severity, Status
-from bot.i18n import Texts
-from bot.report_form import CONTROLS, INPUTS, TOGGLES, read_report_form
+from bot.desks.report_form import CONTROLS, INPUTS, TOGGLES, read_report_form
 from dialogs.report_draft import ReportDraft
+from domain.i18n import Texts
+from domain.vocabulary import Category, Harm, Severity, Status
 from storage.handling import HandlingView, MeasureLine, OpenLine
 from storage.reports import ReportLine
 from tests.chat import CATALOGUES, NN, NOW

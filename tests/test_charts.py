@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from PIL import Image
 
-from bot.charts import (
+from bot.statistics.charts import (
     CHARTS,
     HEIGHT_PX,
     PREVIOUS_YEAR_COLOUR,
@@ -28,9 +28,10 @@ from bot.charts import (
     render_chart,
     write_charts,
 )
-from bot.domain import Category, Severity
-from bot.i18n import Catalogues, Texts
-from storage.stats import EVERYTHING, Pair, Quarter, Scope, Statistics
+from domain.access import EVERYTHING, Scope
+from domain.i18n import Catalogues, Texts
+from domain.vocabulary import Category, Severity
+from storage.stats import Pair, Quarter, Statistics
 
 NBSP = "\u00a0"
 

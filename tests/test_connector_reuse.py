@@ -6,7 +6,7 @@ from typing import Any
 
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 
-from bot.connector_reuse import ReusingAuthentication
+from bot.edge.connector_reuse import ReusingAuthentication
 
 
 class CountingFactory:

@@ -15,7 +15,7 @@ from datetime import datetime
 import aiohttp
 import pytest
 
-from bot.oslo_time import OSLO
+from domain.oslo_time import OSLO
 from tests.bot_process import BotProcess
 from tests.chat import NN
 from tests.conftest import POSTGRES_URL

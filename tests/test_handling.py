@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.domain import Status
-from bot.handling import HandlingRequest, MeasureInput, Op, Refusal, next_status, read_request
+from bot.desks.handling import HandlingRequest, MeasureInput, Op, Refusal, next_status, read_request
+from domain.vocabulary import Status
 
 TODAY = date(2026, 11, 24)
 

@@ -15,9 +15,7 @@ from bench.generated_history import (
     generate,
     history_csv,
 )
-from bot.domain import Category, Harm, Severity, Status
-from storage.csv_records import RowProblem
-from storage.history_csv import (
+from domain.readers.history import (
     COLUMNS,
     KEY_PREFIX,
     WINDOWS_1252,
@@ -27,6 +25,8 @@ from storage.history_csv import (
     parse_history_csv,
     vocabulary,
 )
+from domain.readers.records import RowProblem
+from domain.vocabulary import Category, Harm, Severity, Status
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 HEADER = ",".join(COLUMNS)

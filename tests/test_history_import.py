@@ -12,15 +12,16 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import col
 
-from bot import history_cli
-from bot.access import Actor
 from bot.cards.handling import handling_card
+from bot.cli import history as history_cli
 from bot.config import load_settings
-from bot.domain import Role
-from bot.i18n import Catalogues
+from domain.access import Actor
+from domain.i18n import Catalogues
+from domain.readers.history import COLUMNS, HistoryFile, parse_history_csv
+from domain.readers.organisation import OrgPlan, parse_org_csv
+from domain.vocabulary import Role
 from storage.db import SessionFactory
 from storage.handling import handling_view, open_reports
-from storage.history_csv import COLUMNS, HistoryFile, parse_history_csv
 from storage.history_import import (
     HistoryImported,
     HistoryImportRefused,
@@ -28,7 +29,6 @@ from storage.history_import import (
     summary_lines,
 )
 from storage.models import CaseCounter, Department, Measure, Report, ReportEvent, Unit
-from storage.org_csv import OrgPlan, parse_org_csv
 from storage.org_import import Tally, import_org_plan
 from storage.reports import submit_report
 from tests.test_history_csv import lines, row

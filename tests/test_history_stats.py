@@ -31,13 +31,14 @@ from bench.generated_history import (
     organisation,
     organisation_csv,
 )
-from bot import history_cli
+from bot.cli import history as history_cli
 from bot.config import load_settings
-from bot.domain import DEPARTMENTS, Category, Severity
+from domain.access import Scope
+from domain.readers.organisation import OrgPlan, parse_org_csv
+from domain.vocabulary import DEPARTMENTS, Category, Severity
 from storage.db import SessionFactory
-from storage.org_csv import OrgPlan, parse_org_csv
 from storage.org_import import import_org_plan
-from storage.stats import Scope, statistics
+from storage.stats import statistics
 
 YEAR = 2025
 NOW = datetime(2026, 6, 1, tzinfo=UTC)  # after every closing the generator makes

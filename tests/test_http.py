@@ -220,22 +220,22 @@ async def test_a_failed_submit_loses_nothing_and_stores_once(
     sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import bot.report_desk
+    import bot.desks.report_desk
 
     client = await aiohttp_client(create_app(dev_settings(sqlite_url), clock=lambda: NOW))
     kari = Teams(client, connector)
     for message, _ in REPORT:
         await kari.say(message)
 
-    real_submit = bot.report_desk.submit_report
+    real_submit = bot.desks.report_desk.submit_report
 
     async def database_hiccup(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(bot.report_desk, "submit_report", database_hiccup)
+    monkeypatch.setattr(bot.desks.report_desk, "submit_report", database_hiccup)
     assert await kari.say("Send inn") == [NN("problem.turn_error")]
 
-    monkeypatch.setattr(bot.report_desk, "submit_report", real_submit)
+    monkeypatch.setattr(bot.desks.report_desk, "submit_report", real_submit)
     assert await kari.say("Send inn") == [NN("report.receipt", case="2026-0001")]
 
     engine = create_async_db_engine(sqlite_url)

@@ -6,7 +6,13 @@ import string
 
 import pytest
 
-from bot.i18n import LANGUAGES, Catalogues, language_from_locale, load_catalogue, resolve_language
+from domain.i18n import (
+    LANGUAGES,
+    Catalogues,
+    language_from_locale,
+    load_catalogue,
+    resolve_language,
+)
 
 
 def _placeholders(value: object) -> set[str]:

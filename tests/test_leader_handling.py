@@ -341,7 +341,7 @@ async def test_when_the_reporter_cannot_be_reached_the_leader_is_told(voss: Voss
 async def test_report_text_reaches_only_people_who_may_read_the_report(voss: Voss) -> None:
     """Whatever is sent on its own initiative (cards now; reminders and tips later) carries a
     report's free text only to people the rule book lets read that report."""
-    from bot.access import may_view
+    from domain.access import may_view
     from storage import handling
 
     cases = [

@@ -103,8 +103,8 @@ async def test_a_request_without_an_id_gets_one_and_odd_ids_are_replaced(
 
 
 def test_a_statistics_link_never_reaches_the_log(json_logs: Any) -> None:
-    """A chart or download link works for whoever has it (bot/links.py): the access log line
-    for it keeps the path's shape and drops the token."""
+    """A chart or download link works for whoever has it (bot/statistics/links.py): the access
+    log line for it keeps the path's shape and drops the token."""
     json_logs()
     token = "eyJwIjoxLCJrIjoieGxzeCJ9.c2lnbmF0dXJlLW9mLWEtbGluaw"
     logging.getLogger("aiohttp.access").info(

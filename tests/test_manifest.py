@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 from PIL import Image
 
-from bot.cli import main
-from bot.commands import CommandParser, Intent
-from bot.i18n import Catalogues
+from bot.cli.main import main
+from domain.commands import CommandParser, Intent
+from domain.i18n import Catalogues
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest"

@@ -12,7 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.app import build_adapter
 from bot.config import Settings
-from bot.messenger import DeliveryFailed, RetryPolicy, TeamsMessenger, steady_limiter
+from bot.proactive.messenger import DeliveryFailed, RetryPolicy, TeamsMessenger, steady_limiter
 from storage.conversations import ConversationAddress
 from tests.fake_connector import FakeConnector
 

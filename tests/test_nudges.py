@@ -15,14 +15,14 @@ from botbuilder.schema import Activity
 from sqlalchemy import delete
 from sqlmodel import col, select, update
 
-from bot.i18n import Texts
-from bot.leader_desk import LeaderDesk
-from bot.messenger import DeliveryFailed
-from bot.nudges import MonthlyNudges, is_public_holiday, nudge_due, nudge_message
+from bot.desks.leader_desk import LeaderDesk
+from bot.proactive.messenger import DeliveryFailed
+from bot.proactive.nudges import MonthlyNudges, is_public_holiday, nudge_due, nudge_message
+from domain.i18n import Texts
+from domain.oslo_time import OSLO
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory
 from storage.models import ConversationRef, Nudge, Person
-from storage.periods import OSLO
 from tests.chat import CATALOGUES, EN, NB, NN, RecordingMessenger
 from tests.test_under_reporting import add_reports
 from tests.voss_org import Voss, make_voss
@@ -254,11 +254,11 @@ async def test_a_leader_without_the_bot_is_skipped_and_logged(
         await session.execute(
             delete(ConversationRef).where(col(ConversationRef.person_aad_object_id) == "aad-lars")
         )
-    with caplog.at_level(logging.WARNING, logger="bot.leader_desk"):
+    with caplog.at_level(logging.WARNING, logger="bot.desks.leader_desk"):
         assert await world.nudges().send_due() == 1
     assert len(world.inbox("liv")) == 1
     assert world.inbox("lars") == []
-    [record] = [r for r in caplog.records if r.name == "bot.leader_desk"]
+    [record] = [r for r in caplog.records if r.name == "bot.desks.leader_desk"]
     assert record.getMessage() == (
         f"nudge 202611 for unit {world.voss.school}: the bot is not installed for person "
         f"{world.ids['lars']}"
@@ -283,10 +283,10 @@ async def test_a_refused_delivery_is_logged_and_not_repeated(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     refusing = Refusing()
-    with caplog.at_level(logging.WARNING, logger="bot.leader_desk"):
+    with caplog.at_level(logging.WARNING, logger="bot.desks.leader_desk"):
         assert await world.nudges(messenger=refusing).send_due() == 1
     assert [c for c, _ in refusing.sent] == ["a:1liv-personal"]
-    assert [r.getMessage() for r in caplog.records if r.name == "bot.leader_desk"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.desks.leader_desk"] == [
         f"nudge 202611 for unit {world.voss.school}: could not be delivered to person "
         f"{world.ids['lars']}"
     ]
@@ -328,7 +328,7 @@ async def test_the_loop_survives_an_error_and_stops_when_asked(
     flaky = Flaky(stop)
     await asyncio.wait_for(flaky.run(stop, interval_s=0), timeout=5)
     assert flaky.calls == 2
-    [failure] = [r for r in caplog.records if r.name == "bot.nudges"]
+    [failure] = [r for r in caplog.records if r.name == "bot.proactive.nudges"]
     assert failure.exc_info is not None
     assert "monthly nudges failed" in failure.getMessage()
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import col
 
-from bot.cli import main
-from storage.csv_records import RowProblem
+from bot.cli.main import main
+from domain.readers.organisation import OrgPlan, decode_org_csv, parse_org_csv
+from domain.readers.records import RowProblem
 from storage.db import SessionFactory, create_sync_db_engine
 from storage.models import Person, PersonRole, Unit, UnitLeader
-from storage.org_csv import OrgPlan, decode_org_csv, parse_org_csv
 from storage.org_import import OrgChanges, OrgImportRefused, Tally, import_org_plan
 from storage.organisation import choose_language, language_of, unit_of_person
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select as select_columns
 from sqlmodel import SQLModel, col, select
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import SettingsError, load_settings
-from bot.domain import Status
+from domain.vocabulary import Status
 from storage import audit, handling
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory, create_async_db_engine, session_factory

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import col
 
+from domain.oslo_time import month_of
 from storage.db import SessionFactory
 from storage.models import Report, ReportCount
-from storage.periods import month_of
 from tests.voss_org import make_voss
 
 

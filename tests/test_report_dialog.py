@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.oslo_time import OSLO
+from domain.oslo_time import OSLO
 from storage.db import SessionFactory
 from storage.models import Department, Person, Report, ReportEvent, Unit
 from tests.chat import EN, NB, NN, Chat, buttons, card_words, make_bot

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.oslo_time import OSLO
-from bot.report_cards import problems_text
-from bot.report_form import FieldProblem, read_report_form
+from bot.desks.report_cards import problems_text
+from bot.desks.report_form import FieldProblem, read_report_form
 from dialogs.report_draft import ReportDraft
+from domain.oslo_time import OSLO
 from tests.chat import EN, NB, NN, NOW  # Tuesday 24 November 2026, 14:30 in Voss
 
 CARD_ID = "5f0c2a9e7b1d4c3e8a6f9b2d1c0e7a4b"

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.oslo_time import OSLO
+from domain.oslo_time import OSLO
 from tests.bot_process import BotProcess
 from tests.chat import NN
 from tests.fake_connector import FakeConnector

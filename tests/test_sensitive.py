@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from bot.cards.report_form import report_form_card
-from bot.handling import HandlingRequest, read_request
-from bot.i18n import Texts
-from bot.report_cards import problems_text
-from bot.report_form import KEEP_SENSITIVE, read_report_form
-from bot.sensitive import (
+from bot.desks.handling import HandlingRequest, read_request
+from bot.desks.report_cards import problems_text
+from bot.desks.report_form import KEEP_SENSITIVE, read_report_form
+from dialogs.report_draft import ReportDraft
+from domain.i18n import Texts
+from domain.sensitive import (
     Sensitive,
     check_digits_ok,
     describe,
@@ -21,7 +22,6 @@ from bot.sensitive import (
     kinds_in,
     sensitive_problem,
 )
-from dialogs.report_draft import ReportDraft
 from storage.db import SessionFactory
 from tests.chat import EN, NB, NN, NOW, Chat, buttons, make_bot
 from tests.fake_connector import FakeConnector

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from bot.cli.sick_leave import add_parser, run
 from bot.config import Settings
-from bot.sick_leave_cli import add_parser, run
-from storage.csv_records import RowProblem
-from storage.db import SessionFactory, create_async_db_engine, session_factory
-from storage.models import Department, SickLeave, Unit
-from storage.sick_leave_csv import (
+from domain.readers.records import RowProblem
+from domain.readers.sick_leave import (
     SickLeavePlan,
     SickLeaveRow,
     decode_sick_leave_csv,
     parse_sick_leave_csv,
 )
+from storage.db import SessionFactory, create_async_db_engine, session_factory
+from storage.models import Department, SickLeave, Unit
 from storage.sick_leave_import import (
     SickLeaveChanges,
     SickLeaveImportRefused,

@@ -18,10 +18,10 @@ from sqlmodel import col
 
 from bot.app import create_app
 from bot.config import Settings, SettingsError, load_settings
-from bot.domain import Category, Harm, Severity
+from domain.oslo_time import month_of
+from domain.vocabulary import Category, Harm, Severity
 from storage.db import create_async_db_engine, session_factory
 from storage.models import Report, SickLeave, UnitLeader
-from storage.periods import month_of
 from tests.chat import EN, NN
 from tests.fake_connector import FakeConnector, teams_message
 from tests.test_card_report import CardUser, words

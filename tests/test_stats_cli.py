@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.db import create_async_db_engine, session_factory
 from tests.test_statistics_teams import _history
 from tests.voss_org import make_voss

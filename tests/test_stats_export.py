@@ -11,10 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.domain import Category, Severity
-from bot.i18n import LANGUAGES, Catalogues, Texts
-from bot.stats_export import SHEET_NAME_MAX, sheet_name, stats_csv, stats_xlsx, tables
-from storage.stats import EVERYTHING, Pair, Quarter, Scope, Statistics, UnitFigures
+from bot.statistics.export import SHEET_NAME_MAX, sheet_name, stats_csv, stats_xlsx, tables
+from domain.access import EVERYTHING, Scope
+from domain.i18n import LANGUAGES, Catalogues, Texts
+from domain.vocabulary import Category, Severity
+from storage.stats import Pair, Quarter, Statistics, UnitFigures
 
 
 def _quarters(

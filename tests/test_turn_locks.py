@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.turn_locks import KeyedLocks
+from bot.edge.turn_locks import KeyedLocks
 
 
 async def test_same_key_waits_other_keys_do_not() -> None:

@@ -15,8 +15,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.cards.under_reporting import under_reporting_card
+from bot.cli.under_reporting import add_parser, run
 from bot.config import Settings
-from bot.under_reporting import (
+from domain.oslo_time import month_of
+from domain.under_reporting import (
     Comparison,
     Flagged,
     Reason,
@@ -25,11 +27,9 @@ from bot.under_reporting import (
     find_under_reporting,
     poisson_cdf,
 )
-from bot.under_reporting_cli import add_parser, run
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.models import Department, Report, Unit
-from storage.periods import month_of
 from storage.types import utcnow
 from storage.under_reporting import leaders_of_units, unit_figures
 from tests.chat import CATALOGUES, EN, NN

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import Role
+from domain.vocabulary import Role
 from storage.db import SessionFactory
 from storage.models import Department, Person, PersonRole, Unit, UnitLeader
 

@@ -11,10 +11,10 @@ from datetime import date
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
-from bot.domain import Harm, Severity, Status
-from bot.handling import HANDLE, Op
-from bot.i18n import Texts
-from bot.oslo_time import format_date, format_moment
+from bot.desks.handling import HANDLE, Op
+from domain.i18n import Texts
+from domain.oslo_time import format_date, format_moment
+from domain.vocabulary import Harm, Severity, Status
 from storage.handling import HandlingView
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.cards import Card, adaptive_card, heading, list_item, paragraph
-from bot.i18n import Texts
-from bot.oslo_time import format_date
-from bot.replies import my_reports_text
+from bot.desks.replies import my_reports_text
+from domain.i18n import Texts
+from domain.oslo_time import format_date
 from storage.reports import ReportLine
 
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.cards import Card, adaptive_card, heading, list_item, paragraph
-from bot.handling import SHOW
-from bot.i18n import Texts
-from bot.oslo_time import format_date
+from bot.desks.handling import SHOW
+from domain.i18n import Texts
+from domain.oslo_time import format_date
 from storage.handling import OpenLine
 
 

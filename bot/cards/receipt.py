@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
-from bot.i18n import Texts
-from bot.oslo_time import format_moment
 from dialogs.report_draft import ReportDraft
+from domain.i18n import Texts
+from domain.oslo_time import format_moment
 
 
 def receipt_card(texts: Texts, *, case_number: str, draft: ReportDraft) -> Card:

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.cards import SUBMIT_REPORT, Card, adaptive_card, heading, paragraph
-from bot.domain import (
+from domain.i18n import Texts
+from domain.oslo_time import to_oslo
+from domain.vocabulary import (
     DESCRIPTION_MAX,
     OPTIONAL_TEXT_MAX,
     SHORT_TEXT_MAX,
@@ -14,8 +16,6 @@ from bot.domain import (
     Harm,
     Severity,
 )
-from bot.i18n import Texts
-from bot.oslo_time import to_oslo
 
 
 def _text(

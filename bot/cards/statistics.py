@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
-from bot.i18n import Texts
-from storage.stats import Pair, Scope, Statistics, UnitFigures
+from domain.access import Scope
+from domain.i18n import Texts
+from storage.stats import Pair, Statistics, UnitFigures
 
 STATS = "avvik.stats"
 UNDER_REPORTING = "avvik.under_reporting"

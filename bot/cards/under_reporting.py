@@ -1,5 +1,5 @@
 """The HMS adviser's list of units that may be under-reporting, with the numbers behind each
-and how they were worked out (`bot.under_reporting`). Counts only: it names no reporter."""
+and how they were worked out (`domain.under_reporting`). Counts only: it names no reporter."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, list_item, paragraph
-from bot.i18n import Texts
-from bot.under_reporting import Comparison, Flagged
+from domain.i18n import Texts
+from domain.under_reporting import Comparison, Flagged
 
 _P_SHOWN_DOWN_TO = 0.001
 

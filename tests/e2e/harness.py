@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.playground import (
+from bot.cli.playground import (
     PlaygroundMissing,
     PlaygroundOptions,
     playground_command,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from bot.oslo_time import OSLO
+from domain.oslo_time import OSLO
 from tests.bot_process import ROOT, BotProcess, admin_command
 from tests.chat import EN, NN
 from tests.e2e.harness import KARI, LIV, SIRI, buttons, playground_for, require_playground, words

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from bot.oslo_time import OSLO
-from bot.playground import CONFIG, CONVERSATION_ID
+from bot.cli.playground import CONFIG, CONVERSATION_ID
+from domain.oslo_time import OSLO
 from storage.db import create_async_db_engine, session_factory
 from storage.models import Person as PersonRow
 from storage.models import Report

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import storage.types
-from storage.periods import month_of
+from domain.oslo_time import month_of
 
 
 revision = '0004'
