@@ -47,15 +47,19 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-# The kommunalavdelingar (DOMAIN.md); an organisation import refuses any other.
-DEPARTMENTS = (
-    "Helse og omsorg",
-    "Oppvekst",
-    "Teknisk",
-    "Kultur og fritid",
-    "Rådmannens stab",
-    "Anna",
-)
+# The kommunalavdelingar are the municipality's own: whatever its organisation file (or an
+# imported history) names. The longest name a department may have:
+DEPARTMENT_NAME_MAX = 200
+
+
+def department_name(text: str) -> str:
+    """A department's name as written, tidied: no spaces around it, one between words."""
+    return " ".join(text.split())
+
+
+def department_key(name: str) -> str:
+    """What makes two spellings one department: case and spacing do not count."""
+    return " ".join(name.casefold().split())
 
 
 # Limits on what a reporter types (characters, after trimming).

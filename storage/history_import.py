@@ -1,7 +1,7 @@
 """Loading an avvik history into the database, in one transaction (docs/history.md).
 
 `parse_history_csv` (domain.readers.history) checks the file alone; `apply_history` checks the
-rows against the database (departments), finds or creates their units, leaves out the rows
+rows against the database, finds or creates their departments and units, leaves out the rows
 already imported, and writes the rest in the caller's transaction: reports with case numbers
 from the same counter the bot uses, a «created» event each, a «closed» event and a measure
 where the file has them. Rows go in by the thousand, so a large history takes seconds.
@@ -24,7 +24,7 @@ from sqlmodel import SQLModel, col
 from domain.oslo_time import OSLO, month_of
 from domain.readers.history import HistoryFile, HistoryRow, Repeated
 from domain.readers.records import RowProblem
-from domain.vocabulary import DEPARTMENTS, Status
+from domain.vocabulary import Status, department_key
 from storage.db import SessionFactory, one_transaction
 from storage.models import CaseCounter, Department, Measure, Report, ReportEvent, Unit
 from storage.reports import format_case_number
@@ -96,7 +96,7 @@ def _id(row: Department | Unit) -> int:
 
 @lru_cache(maxsize=4096)
 def _fold(name: str) -> str:
-    return " ".join(name.casefold().split())
+    return department_key(name)
 
 
 class _Organisation:
@@ -115,14 +115,6 @@ class _Organisation:
                 self.codes[_fold(unit.code)] = unit
         self.new_departments: dict[str, str] = {}  # folded → canonical name
         self.new_units: dict[tuple[str, str], tuple[str, str]] = {}  # folded → as spelled
-
-    def department_problem(self, row: HistoryRow) -> RowProblem | None:
-        folded = _fold(row.department)
-        if folded in self.departments or row.department in DEPARTMENTS:
-            return None
-        known = sorted({*DEPARTMENTS, *(d.name for d in self.departments.values())})
-        message = f"not a department; use one of {', '.join(known)}"
-        return RowProblem(row.line, "department", message)
 
     def unit_problem(self, row: HistoryRow) -> RowProblem | None:
         by_code = self.codes.get(_fold(row.unit))
@@ -335,7 +327,7 @@ async def apply_history(
 ) -> HistoryImported:
     """Write the history in the session's transaction (the caller commits or rolls back).
 
-    Any rejected row (from the file, or a department the database cannot take) raises
+    Any rejected row (from the file, or a unit code that names another department) raises
     `HistoryImportRefused` with every problem before anything is written, unless
     `skip_invalid`: then the other rows are written and the problems returned. `progress` is
     told how many of `history.rows` are done, as they are.
@@ -344,11 +336,9 @@ async def apply_history(
     organisation = await _organisation(session)
     problems = list(history.problems)
     for row in history.rows:
-        problems.extend(
-            p
-            for p in (organisation.department_problem(row), organisation.unit_problem(row))
-            if p is not None
-        )
+        problem = organisation.unit_problem(row)
+        if problem is not None:
+            problems.append(problem)
     rejected = {p.line for p in problems}
     problems.extend(
         RowProblem(r.line, None, f"same as line {r.first_line}, which is rejected")
@@ -377,7 +367,7 @@ async def apply_history(
         already_imported=len(accepted) - len(fresh),
         repeated=repeated,
         rejected=tuple(problems),
-        departments_created=sorted(organisation.new_departments.values()),
+        departments_created=sorted(organisation.new_departments.values(), key=department_key),
         units_created=sorted(organisation.new_units.values()),
     )
     by_year: dict[int, list[str]] = defaultdict(list)

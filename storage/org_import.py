@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from domain.readers.organisation import OrgPlan, PersonRow, UnitRow
 from domain.readers.records import RowProblem
-from domain.vocabulary import DEPARTMENTS, Role
+from domain.vocabulary import Role, department_key
 from storage.db import SessionFactory, one_transaction
 from storage.models import Department, Person, PersonRole, Unit, UnitLeader
 from storage.types import utcnow
@@ -154,7 +154,7 @@ async def _leaders_of(session: AsyncSession, unit_ids: set[int]) -> dict[int, di
 class _Known:
     """What the database already holds of the things the file names."""
 
-    departments: dict[str, Department]  # by casefolded name
+    departments: dict[str, Department]  # by department_key
     units: dict[str, Unit]  # by code; includes codeless units the file gives a code
     persons: dict[str, Person]  # by Entra object id
 
@@ -167,9 +167,9 @@ async def _check_against_database(session: AsyncSession, plan: OrgPlan) -> _Know
     named_units = {p.unit_code for p in plan.persons if p.unit_code}
 
     departments = {
-        d.name.casefold(): d for d in (await session.execute(select(Department))).scalars()
+        department_key(d.name): d for d in (await session.execute(select(Department))).scalars()
     }
-    department_names = {_id(d): d.name.casefold() for d in departments.values()}
+    department_names = {_id(d): key for key, d in departments.items()}
     units = await _units_by_code(session, file_units | named_units)
     persons = await _persons_by_object_id(session, file_persons | named_leaders)
     problems: list[RowProblem] = []
@@ -189,7 +189,7 @@ async def _check_against_database(session: AsyncSession, plan: OrgPlan) -> _Know
 
     # A department holds one unit of a name. A unit from before codes existed, with the same
     # name in the same department, is taken to be this one and gets its code.
-    by_place = {(u.department.casefold(), u.name.casefold()): u for u in plan.units}
+    by_place = {(department_key(u.department), u.name.casefold()): u for u in plan.units}
     for holder in await _units_by_name(session, {u.name for u in plan.units}):
         row = by_place.get((department_names[holder.department_id], holder.name.casefold()))
         if row is None or holder.code == row.code:
@@ -207,14 +207,14 @@ async def _check_against_database(session: AsyncSession, plan: OrgPlan) -> _Know
 
 
 def _apply_departments(session: AsyncSession, plan: OrgPlan, known: _Known, tally: Tally) -> None:
-    for name in sorted({u.department for u in plan.units}, key=DEPARTMENTS.index):
-        department = known.departments.get(name.casefold())
+    for name in dict.fromkeys(u.department for u in plan.units):  # in the file's order
+        department = known.departments.get(department_key(name))
         if department is None:
             department = Department(name=name)
             session.add(department)
-            known.departments[name.casefold()] = department
+            known.departments[department_key(name)] = department
             tally.created += 1
-        elif department.name != name:  # made by hand before, in another spelling
+        elif department.name != name:  # the same one spelled otherwise: the file is the register
             department.name = name
             tally.updated += 1
         else:
@@ -227,7 +227,7 @@ async def _apply_units(
     department_ids = {key: _id(d) for key, d in known.departments.items()}
 
     def place(row: UnitRow) -> tuple[int, str]:
-        return department_ids[row.department.casefold()], row.name
+        return department_ids[department_key(row.department)], row.name
 
     def state(unit: Unit) -> tuple[object, ...]:
         return unit.code, unit.department_id, unit.name, unit.headcount

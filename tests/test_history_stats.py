@@ -35,7 +35,7 @@ from bot.cli import history as history_cli
 from bot.config import load_settings
 from domain.access import Scope
 from domain.readers.organisation import OrgPlan, parse_org_csv
-from domain.vocabulary import DEPARTMENTS, Category, Severity
+from domain.vocabulary import Category, Severity
 from storage.db import SessionFactory
 from storage.org_import import import_org_plan
 from storage.stats import statistics
@@ -134,7 +134,7 @@ class Count:
 
 
 def expected_document(count: Count, department: str | None) -> dict[str, Any]:
-    departments = [department] if department else list(DEPARTMENTS)
+    departments = [department] if department else sorted({u.department for u in organisation()})
     department_figures = [{"department": d, **count.pair(("department", d))} for d in departments]
     department_figures.sort(key=lambda d: (-d["count"], -d["previous"], d["department"]))
     return {

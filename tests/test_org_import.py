@@ -230,10 +230,45 @@ async def test_leaders_and_units_may_already_be_in_the_database(sessions: Sessio
         ),
     )
     assert changes.units == Tally(created=1)
-    assert changes.departments == Tally(unchanged=1)  # "teknisk" is Teknisk
+    # "teknisk" is Teknisk: one department, spelled now as the organisation file spells it.
+    assert changes.departments == Tally(updated=1)
     assert await leaders(sessions, "TEK-BRANN") == {PER: False, INGRID: False}
     assert await roles(sessions, INGRID) == {"admin", "leiar"}
     assert changes.leader_roles_added == 2
+
+
+async def departments_in(sessions: SessionFactory) -> list[str]:
+    async with sessions() as session:
+        return list(
+            (await session.execute(text("SELECT name FROM department ORDER BY id"))).scalars()
+        )
+
+
+async def test_the_departments_are_whatever_the_file_names(sessions: SessionFactory) -> None:
+    """Another municipality's kommunalavdelingar: any name, one department however it is
+    cased or spaced in the file, created in the file's order."""
+    changes = await load(
+        sessions,
+        csv(
+            HEADER,
+            unit("SU-1", "Plan og byggesak", "Samfunnsutvikling"),
+            unit("AN-1", "Kyrkjekontoret", "Annet"),
+            unit("SU-2", "Landbruk", "  samfunnsutvikling "),
+            unit("ST-1", "Løn og personal", "Stab  og støtte"),
+        ),
+    )
+    assert changes.departments == Tally(created=3)
+    assert await departments_in(sessions) == ["Samfunnsutvikling", "Annet", "Stab og støtte"]
+    async with sessions() as session:
+        found = await session.execute(
+            text("SELECT d.name, u.name FROM unit u JOIN department d ON d.id = u.department_id")
+        )
+        assert sorted(tuple(row) for row in found) == [
+            ("Annet", "Kyrkjekontoret"),
+            ("Samfunnsutvikling", "Landbruk"),
+            ("Samfunnsutvikling", "Plan og byggesak"),
+            ("Stab og støtte", "Løn og personal"),
+        ]
 
 
 async def test_a_unit_from_before_codes_gets_its_code(sessions: SessionFactory) -> None:
@@ -257,9 +292,13 @@ async def test_a_dry_run_changes_nothing(sessions: SessionFactory) -> None:
 # ---- refusing -----------------------------------------------------------------------------
 
 BAD_FILES = {
-    "unknown department": (
-        csv(HEADER, unit("X-1", "Ny eining", "Helse & omsorg")),
-        [(2, "department", "unknown department 'Helse & omsorg'")],
+    "a department without a name": (
+        csv(HEADER, unit("X-1", "Ny eining", "  ")),
+        [(2, "department", "required")],
+    ),
+    "a department name of 500 characters": (
+        csv(HEADER, unit("X-1", "Ny eining", "Helse " * 83 + "og")),
+        [(2, "department", "longer than 200 characters")],
     ),
     "duplicate unit ids": (
         csv(HEADER, unit("X-1", "Ein", "Teknisk"), unit("X-1", "To", "Teknisk")),
@@ -319,14 +358,14 @@ BAD_FILES = {
     "several problems at once": (
         csv(
             HEADER,
-            unit("X-1", "Ny", "Helse & omsorg", "mange"),
+            unit("X-1", "Ny", "", "mange"),
             person("p-1", "Ein", roles="sjef"),
             "",
             "person,p-1,,,,,ein,,,",
             unit("X-2", "", "Anna"),
         ),
         [
-            (2, "department", "unknown department"),
+            (2, "department", "required"),
             (2, "headcount", "not 'mange'"),
             (3, "roles", "unknown role 'sjef'"),
             (5, "name", "required"),
@@ -386,7 +425,7 @@ def test_an_excel_export_reads_like_a_plain_csv() -> None:
         "Liv Leiar;Person;a-1;;;\r\n"
     )
     plan = plan_of(excel)
-    assert plan.units[0].department == "Oppvekst"
+    assert plan.units[0].department == "oppvekst"  # as written: departments are the file's own
     assert plan.units[0].leaders == ("a-1", "a-2")
     assert plan.units[0].line == 3
     assert plan.persons[0].line == 5
@@ -462,15 +501,13 @@ async def test_the_command_lists_every_problem_and_exits_2(
     cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "org.csv"
-    bad.write_text(
-        csv(HEADER, person("p-1", "Ein"), unit("X-1", "Ny", "Helse & omsorg", "-1")), "utf-8"
-    )
+    bad.write_text(csv(HEADER, person("p-1", "Ein"), unit("X-1", "Ny", "", "-1")), "utf-8")
     assert await run_cli("org", "import", str(bad)) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
     assert lines[0] == f"Nothing imported: 2 problem(s) in {bad}"
-    assert lines[1].startswith("line 3, column department: unknown department")
+    assert lines[1] == "line 3, column department: required"
     assert lines[2].startswith("line 3, column headcount: must be a whole number")
     assert persons_in(cli_env) == 0
 

@@ -22,7 +22,7 @@ from typing import TypeVar
 from domain.i18n import Catalogues
 from domain.oslo_time import OSLO
 from domain.readers.records import Header, Row, RowProblem, Unreadable, delimiter_of, records
-from domain.vocabulary import DEPARTMENTS, Category, Harm, Severity, Status
+from domain.vocabulary import Category, Harm, Severity, Status, department_name
 
 COLUMNS = (
     "reported_at",
@@ -82,7 +82,6 @@ def _key(text: str) -> str:
 _COLUMN_BY_KEY = {
     _key(name): column for column, aliases in HEADER_ALIASES.items() for name in (column, *aliases)
 }
-_DEPARTMENT_BY_KEY = {_key(name): name for name in DEPARTMENTS}
 
 C = TypeVar("C", Category, Severity, Harm, Status)
 
@@ -150,7 +149,7 @@ class HistoryRow:
     reported_at: datetime
     occurred_at: datetime
     occurred_time_known: bool
-    department: str  # as in the file, or the canonical spelling of one of DEPARTMENTS
+    department: str  # as in the file, tidied (domain.vocabulary.department_name)
     unit: str  # a unit's name (or code) as in the file
     category: Category
     severity: Severity
@@ -507,7 +506,7 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
         reported_at=reported_at,
         occurred_at=occurred_at,
         occurred_time_known=occurred.exact,
-        department=_DEPARTMENT_BY_KEY.get(_key(department), department),
+        department=department_name(department),
         unit=unit,
         category=category,
         severity=severity,

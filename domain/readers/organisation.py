@@ -8,10 +8,10 @@ reported at once, so that an admin fixes the file in one round. What needs the d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.readers.records import Header, Row, RowProblem, Unreadable, delimiter_of, records
-from domain.vocabulary import DEPARTMENTS, Role
+from domain.vocabulary import DEPARTMENT_NAME_MAX, Role, department_key, department_name
 
 COLUMNS = (
     "kind",
@@ -41,7 +41,6 @@ PERSON_NAME_MAX = 300
 UPN_MAX = 300
 HEADCOUNT_MAX = 100_000
 
-_DEPARTMENTS_BY_KEY = {name.casefold(): name for name in DEPARTMENTS}
 _ROLES_BY_KEY = {role.value.casefold(): role for role in Role}
 
 
@@ -50,7 +49,7 @@ class UnitRow:
     line: int
     code: str
     name: str
-    department: str  # the canonical spelling from domain.vocabulary.DEPARTMENTS
+    department: str  # as the file first spells it (domain.vocabulary.department_name)
     headcount: int | None
     leaders: tuple[str, ...]  # Entra object ids
     deputies: tuple[str, ...]
@@ -151,13 +150,7 @@ def _unit(row: _Row) -> UnitRow:
     row.only_for("person", _PERSON_ONLY)
     code = row.required("id", max_length=UNIT_CODE_MAX)
     name = row.required("name", max_length=UNIT_NAME_MAX)
-    department_text = row.required("department", max_length=UNIT_NAME_MAX)
-    department = _DEPARTMENTS_BY_KEY.get(department_text.casefold(), "")
-    if department_text and not department:
-        row.problem(
-            "department",
-            f"unknown department {department_text!r}; use one of {', '.join(DEPARTMENTS)}",
-        )
+    department = department_name(row.required("department", max_length=DEPARTMENT_NAME_MAX))
     headcount: int | None = None
     headcount_text = row.get("headcount")
     if headcount_text:
@@ -201,6 +194,14 @@ def _check_unique(kind: str, ids: list[tuple[int, str]], problems: list[RowProbl
             problems.append(RowProblem(line, "id", message))
         elif key:
             first_line[key] = line
+
+
+def _one_spelling(units: list[UnitRow]) -> list[UnitRow]:
+    """Each department as the file first spells it: «Oppvekst» and «oppvekst » are one."""
+    spelling: dict[str, str] = {}
+    for unit in units:
+        spelling.setdefault(department_key(unit.department), unit.department)
+    return [replace(u, department=spelling[department_key(u.department)]) for u in units]
 
 
 def _check_unit_names(units: tuple[UnitRow, ...], problems: list[RowProblem]) -> None:
@@ -261,6 +262,7 @@ def parse_org_csv(text: str) -> OrgPlan | list[RowProblem]:
         problems.append(RowProblem(header.line, None, "no unit or person rows to import"))
     _check_unique("unit", [(u.line, u.code) for u in units], problems)
     _check_unique("person", [(p.line, p.aad_object_id) for p in persons], problems)
+    units = _one_spelling(units)
     _check_unit_names(tuple(units), problems)
     if problems:
         return sorted(problems, key=lambda p: p.line)
