@@ -112,7 +112,7 @@ def _rows(
             "import",
             report.description,
             report.harm.value,
-            report.category.value,
+            report.category,
             report.severity.value,
             report.immediate_action,
             report.measure or None,

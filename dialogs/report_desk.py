@@ -7,6 +7,7 @@ from typing import Protocol
 
 from dialogs.report_draft import ReportDraft
 from dialogs.turn import Reporter
+from domain.categories import Categories
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class ReportDesk(Protocol):
 
     async def find_unit(self, name: str) -> KnownUnit | None:
         """The unit a typed name means, when exactly one does."""
+
+    async def categories(self) -> Categories:
+        """The municipality's categories; a report chooses among the active ones."""
 
     async def submit(self, draft: ReportDraft, reporter: Reporter, language: str) -> Receipt:
         """Store the confirmed report once, however often it is submitted."""

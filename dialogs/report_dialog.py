@@ -49,7 +49,6 @@ from domain.vocabulary import (
     OPTIONAL_TEXT_MAX,
     SHORT_TEXT_MAX,
     SHORT_TEXT_MIN,
-    Category,
     Harm,
     Severity,
 )
@@ -145,7 +144,7 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             "cancel_confirm",
         ):
             self.add_dialog(ChoicePrompt(choice))
-        # Nine long category names: one word of a name («vald», «brann») is enough.
+        # Long category names: one word of a name («vald», «brann») is enough.
         category = ChoicePrompt("category")
         category.recognizer_options = FindChoicesOptions(allow_partial_matches=True)
         self.add_dialog(category)
@@ -177,12 +176,18 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         draft = self._record(step)
         if not draft.needs("category"):
             return await step.next(None)
+        texts = texts_of(step.context)
+        # The municipality's own list as it is now: a retired category is not offered.
+        choices = [
+            Choice(
+                category.code,
+                action=_im_back(category.label(texts.language)),
+                synonyms=sorted(set(category.names)),
+            )
+            for category in (await self._desk.categories()).active()
+        ]
         return await self._ask_choice(
-            step,
-            "category",
-            "report.ask_category",
-            self._coded("category", Category, texts_of(step.context)),
-            style=ListStyle.none,
+            step, "category", "report.ask_category", choices, style=ListStyle.none
         )
 
     async def ask_severity(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -257,7 +262,8 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             self._choice(CANCEL, texts, "report.cancel"),
             self._choice(SUBMIT_ANONYMOUS, texts, "report.submit_anonymous"),
         ]
-        prompt = f"{draft.summary(texts)}\n\n{texts('report.ask_confirm')}"
+        summary = draft.summary(texts, await self._desk.categories())
+        prompt = f"{summary}\n\n{texts('report.ask_confirm')}"
         options = self._choice_options(texts, prompt, choices, style=ListStyle.none)
         # Three buttons, as many as Teams shows; «send anonymt» is typed, as the question says.
         options.prompt = _with_quick_replies(

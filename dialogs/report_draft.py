@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import format_moment
 
@@ -84,10 +85,12 @@ class ReportDraft:
         assert self.occurred_at is not None
         return datetime.fromisoformat(self.occurred_at)
 
-    def display(self, field: str, texts: Texts) -> str:
+    def display(self, field: str, texts: Texts, categories: Categories) -> str:
         """The answer as the reporter reads it in the summary."""
         not_given = texts("field.not_given")
-        if field in ("harm", "category", "severity"):
+        if field == "category":
+            return categories.label(self.category, texts.language) if self.category else not_given
+        if field in ("harm", "severity"):
             code = getattr(self, field)
             return texts(f"{field}.{code}") if code else not_given
         if field == "unit":
@@ -99,7 +102,9 @@ class ReportDraft:
         value = getattr(self, field)
         return value if value else not_given
 
-    def summary(self, texts: Texts) -> str:
+    def summary(self, texts: Texts, categories: Categories) -> str:
         lines = [texts("report.summary_title")]
-        lines += [f"**{texts(f'field.{f}')}:** {self.display(f, texts)}" for f in FIELDS]
+        lines += [
+            f"**{texts(f'field.{f}')}:** {self.display(f, texts, categories)}" for f in FIELDS
+        ]
         return "\n\n".join(lines)

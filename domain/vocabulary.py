@@ -10,20 +10,6 @@ class Harm(StrEnum):
     NEAR_MISS = "near_miss"  # nestenulukke: it could have happened
 
 
-class Category(StrEnum):
-    """The customer's categories (DOMAIN.md, proposal); labels live in the catalogues."""
-
-    VIOLENCE = "violence_threats"
-    FALL = "fall_accident"
-    ERGONOMICS = "lifting_ergonomics"
-    PSYCHOSOCIAL = "psychosocial"
-    FIRE_ELECTRICAL = "fire_electrical"
-    CHEMICALS_INFECTION = "chemicals_infection"
-    INDOOR_BUILDING = "indoor_building"
-    TRAFFIC = "traffic_driving"
-    OTHER = "other"
-
-
 class Severity(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

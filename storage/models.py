@@ -64,6 +64,20 @@ class UnitLeader(SQLModel, table=True):
     deputy: bool = False
 
 
+class CategoryRow(SQLModel, table=True):
+    """One of the municipality's avvik categories (domain.categories): reports store the code;
+    a retired one (active false) is hidden from new reports and kept for history."""
+
+    __tablename__ = "category"
+
+    code: str = Field(primary_key=True, max_length=40)
+    label_nn: str = Field(max_length=100)
+    label_nb: str | None = Field(default=None, max_length=100)
+    label_en: str | None = Field(default=None, max_length=100)
+    sort_order: int = 0
+    active: bool = True
+
+
 class CaseCounter(SQLModel, table=True):
     """The last case number handed out per year; bumped inside the report's own transaction."""
 

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.access import EVERYTHING, Scope
+from domain.categories import Categories, Category
 from domain.oslo_time import month_of, months_of_year
-from domain.vocabulary import Category, Severity
+from domain.vocabulary import Severity, department_key
+from storage.categories import load_categories
 from storage.models import Department, ReportCount, SickLeave, Unit
 
 # The first year anyone may ask for: earlier dates are typing mistakes, not history.
@@ -140,7 +142,13 @@ class Statistics:
                 {"severity": code.value, **pair.as_json()} for code, pair in self.severities
             ],
             "category": [
-                {"category": code.value, **pair.as_json()} for code, pair in self.categories
+                {
+                    "category": category.code,
+                    "label": category.label("nn"),
+                    "active": category.active,
+                    **pair.as_json(),
+                }
+                for category, pair in self.categories
             ],
             "departments": [
                 {"department": name, **pair.as_json()} for name, pair in self.departments
@@ -247,8 +255,13 @@ class _Tally:
         return key in self.counts[0] or key in self.counts[1]
 
 
-def _name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
+def _shown(category_list: Categories, counted: _Tally) -> list[Category]:
+    """Every active category, and a retired one while it has reports in the two years; a code
+    the list has lost (never, unless the table was edited by hand) is shown as itself."""
+    shown = [c for c in category_list if c.active or c.code in counted]
+    lost = {key for which in counted.counts for key in which} - {c.code for c in category_list}
+    shown += [Category(code, {"nn": code}, len(shown) + 1, active=False) for code in sorted(lost)]
+    return shown
 
 
 def _quarter(month: int) -> int:
@@ -263,7 +276,9 @@ async def statistics(
     spacing («oppvekst»); raises UnknownDepartment."""
     known = await department_names(session)
     if scope.department is not None:
-        named = next((n for n in known if _name_key(n) == _name_key(scope.department)), None)
+        named = next(
+            (n for n in known if department_key(n) == department_key(scope.department)), None
+        )
         if named is None:
             raise UnknownDepartment(scope.department, known)
         scope = replace(scope, department=named)
@@ -275,7 +290,8 @@ async def statistics(
     connection = await session.connection()
     rows = (await connection.execute(_count_statement(year, unit_filter))).all()
     sick_leave = await _sick_leave(session, year, [u.id for u in units])
-    document = _assemble(year, scope, units, rows, sick_leave, known)
+    category_list = await load_categories(session)
+    document = _assemble(year, scope, units, rows, sick_leave, known, category_list)
     if now is None:
         return document
     return replace(document, complete_months=complete_months(year, now))
@@ -297,6 +313,7 @@ def _assemble(
     rows: Iterable[Any],
     sick_leave: Mapping[tuple[int | None, int], float],
     all_departments: list[str],
+    category_list: Categories,
 ) -> Statistics:
     unit_by_id = {u.id: u for u in units}
     total, months, quarters = _Tally(), _Tally(), _Tally()
@@ -379,7 +396,7 @@ def _assemble(
             Quarter(q, quarters.pair(q), sick_leave.get((None, q))) for q in range(1, 5)
         ),
         severities=tuple((s, severities.pair(s.value)) for s in Severity),
-        categories=tuple((c, categories.pair(c.value)) for c in Category),
+        categories=tuple((c, categories.pair(c.code)) for c in _shown(category_list, categories)),
         departments=tuple(department_pairs),
         units=tuple(figures),
     )

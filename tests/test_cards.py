@@ -19,9 +19,10 @@ from bot.cards.report_form import report_form_card
 from bot.desks.report_form import CONTROLS, INPUTS, TOGGLES, read_report_form
 from dialogs.report_draft import ReportDraft
 from domain.i18n import Texts
-from domain.vocabulary import Category, Harm, Severity, Status
+from domain.vocabulary import Harm, Severity, Status
 from storage.handling import HandlingView, MeasureLine, OpenLine
 from storage.reports import ReportLine
+from tests.categories import DEFAULT, category
 from tests.chat import CATALOGUES, NN, NOW
 
 SCHEMA = (
@@ -39,7 +40,12 @@ def card_errors(card: Any) -> list[str]:
 
 def form(texts: Texts, own_unit: str | None = "Vossevangen skule") -> dict[str, Any]:
     return report_form_card(
-        texts, card_id=CARD_ID, conversation_id="a:kari", now=NOW, own_unit=own_unit
+        texts,
+        card_id=CARD_ID,
+        conversation_id="a:kari",
+        now=NOW,
+        own_unit=own_unit,
+        categories=DEFAULT,
     )
 
 
@@ -105,22 +111,30 @@ def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
     cards = {
         "form": form(texts),
         "form without a known unit": form(texts, own_unit=None),
-        "receipt": receipt_card(texts, case_number="2026-0001", draft=a_draft()),
+        "receipt": receipt_card(
+            texts, case_number="2026-0001", draft=a_draft(), categories=DEFAULT
+        ),
         "form once sent": sent_form_card(texts, case_number="2026-0001", draft=a_draft()),
-        "mine avvik": my_reports_card(texts, lines()),
-        "mine avvik, none yet": my_reports_card(texts, []),
+        "mine avvik": my_reports_card(texts, lines(), DEFAULT),
+        "mine avvik, none yet": my_reports_card(texts, [], DEFAULT),
         "handling, new": handling_card(
-            texts, a_view(), show_reporter=True, can_handle=True, today=TODAY
+            texts, a_view(), DEFAULT, show_reporter=True, can_handle=True, today=TODAY
         ),
         "handling, in progress": handling_card(
-            texts, a_view(Status.IN_PROGRESS), show_reporter=False, can_handle=True, today=TODAY
+            texts,
+            a_view(Status.IN_PROGRESS),
+            DEFAULT,
+            show_reporter=False,
+            can_handle=True,
+            today=TODAY,
         ),
         "handling, read-only": handling_card(
-            texts, a_view(), show_reporter=False, can_handle=False, today=TODAY
+            texts, a_view(), DEFAULT, show_reporter=False, can_handle=False, today=TODAY
         ),
         "handling, closed, no unit": handling_card(
             texts,
             a_view(Status.CLOSED, unit_name=None, unit_text="Ukjend", measures=()),
+            DEFAULT,
             show_reporter=True,
             can_handle=True,
             today=TODAY,
@@ -132,8 +146,9 @@ def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
                     7, "2026-0007", NOW, "Vossevangen skule", "fall_accident", "low", Status.NEW
                 )
             ],
+            DEFAULT,
         ),
-        "opne avvik, none": open_reports_card(texts, []),
+        "opne avvik, none": open_reports_card(texts, [], DEFAULT),
     }
     for name, card in cards.items():
         assert card["version"] == "1.5", name
@@ -152,7 +167,7 @@ def test_the_form_asks_what_the_dialog_asks() -> None:
     choices = {e["id"]: [c["value"] for c in e["choices"]] for e in inputs(card) if "choices" in e}
     assert choices == {
         "harm": [h.value for h in Harm],
-        "category": [c.value for c in Category],
+        "category": [c.code for c in DEFAULT],
         "severity": [s.value for s in Severity],
     }
     required = {e["id"] for e in inputs(card) if e.get("isRequired")}
@@ -183,18 +198,18 @@ def test_a_form_filled_in_as_teams_sends_it_is_accepted() -> None:
         "immediate_action": "",
         "suggested_measure": "",
     }
-    draft = read_report_form(value, conversation_id="a:kari", now=NOW)
+    draft = read_report_form(value, conversation_id="a:kari", now=NOW, categories=DEFAULT)
     assert isinstance(draft, ReportDraft)
     assert draft.submission_key == CARD_ID
 
 
 def test_mine_avvik_lists_every_report_with_status() -> None:
-    text = json.dumps(my_reports_card(NN, lines()), ensure_ascii=False)
+    text = json.dumps(my_reports_card(NN, lines(), DEFAULT), ensure_ascii=False)
     for expected in ("2026-0002", "2026-0001", "24.11.2026", "03.01.2026", NN("status.new")):
         assert expected in text
-    assert NN("category.fall_accident") in text
+    assert category("fall_accident").label("nn") in text
     assert NN("severity.high") in text
-    assert NN("mine.none") in json.dumps(my_reports_card(NN, []), ensure_ascii=False)
+    assert NN("mine.none") in json.dumps(my_reports_card(NN, [], DEFAULT), ensure_ascii=False)
 
 
 def test_the_handling_card_offers_what_the_state_allows() -> None:
@@ -205,17 +220,17 @@ def test_the_handling_card_offers_what_the_state_allows() -> None:
             found += [a["data"]["op"] for a in inner if a["type"] == "Action.Submit"]
         return found
 
-    new = handling_card(NN, a_view(), show_reporter=True, can_handle=True, today=TODAY)
+    new = handling_card(NN, a_view(), DEFAULT, show_reporter=True, can_handle=True, today=TODAY)
     assert ops(new) == ["acknowledge", "measure", "close"]
     going = handling_card(
-        NN, a_view(Status.ACKNOWLEDGED), show_reporter=True, can_handle=True, today=TODAY
+        NN, a_view(Status.ACKNOWLEDGED), DEFAULT, show_reporter=True, can_handle=True, today=TODAY
     )
     assert ops(going) == ["measure", "close"]
     assert "actions" not in handling_card(
-        NN, a_view(), show_reporter=True, can_handle=False, today=TODAY
+        NN, a_view(), DEFAULT, show_reporter=True, can_handle=False, today=TODAY
     )
     closed = handling_card(
-        NN, a_view(Status.CLOSED), show_reporter=True, can_handle=True, today=TODAY
+        NN, a_view(Status.CLOSED), DEFAULT, show_reporter=True, can_handle=True, today=TODAY
     )
     assert "actions" not in closed
     # Every button carries the version the card was drawn at.
@@ -225,11 +240,11 @@ def test_the_handling_card_offers_what_the_state_allows() -> None:
 
 def test_the_handling_card_names_the_reporter_only_when_allowed() -> None:
     named = json.dumps(
-        handling_card(NN, a_view(), show_reporter=True, can_handle=True, today=TODAY),
+        handling_card(NN, a_view(), DEFAULT, show_reporter=True, can_handle=True, today=TODAY),
         ensure_ascii=False,
     )
     hidden = json.dumps(
-        handling_card(NN, a_view(), show_reporter=False, can_handle=True, today=TODAY),
+        handling_card(NN, a_view(), DEFAULT, show_reporter=False, can_handle=True, today=TODAY),
         ensure_ascii=False,
     )
     assert "Kari Nordmann" in named

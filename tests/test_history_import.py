@@ -31,6 +31,7 @@ from storage.history_import import (
 from storage.models import CaseCounter, Department, Measure, Report, ReportEvent, Unit
 from storage.org_import import Tally, import_org_plan
 from storage.reports import submit_report
+from tests.categories import DEFAULT
 from tests.test_history_csv import lines, row
 from tests.test_reports_storage import new_report
 
@@ -38,7 +39,7 @@ NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 def history_of(data: bytes) -> HistoryFile:
-    history = parse_history_csv(data, now=NOW)
+    history = parse_history_csv(data, now=NOW, categories=DEFAULT)
     assert isinstance(history, HistoryFile), [str(p) for p in history]
     return history
 
@@ -361,7 +362,9 @@ async def test_an_imported_report_without_harm_shows_on_a_handling_card(
     async with sessions() as session:
         view = await handling_view(session, report_id=report.id)
     nynorsk = Catalogues()["nn"]
-    card = handling_card(nynorsk, view, show_reporter=True, can_handle=True, today=NOW.date())
+    card = handling_card(
+        nynorsk, view, DEFAULT, show_reporter=True, can_handle=True, today=NOW.date()
+    )
     assert nynorsk("harm_short.unknown") in json.dumps(card, ensure_ascii=False)
 
 

@@ -35,10 +35,11 @@ from bot.cli import history as history_cli
 from bot.config import load_settings
 from domain.access import Scope
 from domain.readers.organisation import OrgPlan, parse_org_csv
-from domain.vocabulary import Category, Severity
+from domain.vocabulary import Severity
 from storage.db import SessionFactory
 from storage.org_import import import_org_plan
 from storage.stats import statistics
+from tests.categories import DEFAULT
 
 YEAR = 2025
 NOW = datetime(2026, 6, 1, tzinfo=UTC)  # after every closing the generator makes
@@ -94,7 +95,7 @@ def history_text() -> str:
 # ---- the independent count ------------------------------------------------------------------
 
 SEVERITY_CODES = {label: code.value for code, label in SEVERITY_LABELS.items()}
-CATEGORY_CODES = {label: code.value for code, label in CATEGORY_LABELS.items()}
+CATEGORY_CODES = {label: code for code, label in CATEGORY_LABELS.items()}
 HEADCOUNT = {(u.department, u.name): u.headcount for u in organisation()}
 CODE = {(u.department, u.name): u.code for u in organisation()}
 
@@ -154,7 +155,15 @@ def expected_document(count: Count, department: str | None) -> dict[str, Any]:
             for q in range(1, 5)
         ],
         "severity": [{"severity": s.value, **count.pair(("severity", s.value))} for s in Severity],
-        "category": [{"category": c.value, **count.pair(("category", c.value))} for c in Category],
+        "category": [
+            {
+                "category": c.code,
+                "label": c.label("nn"),
+                "active": True,
+                **count.pair(("category", c.code)),
+            }
+            for c in DEFAULT
+        ],
         "departments": department_figures,
     }
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from domain.oslo_time import OSLO
 from storage.db import SessionFactory
 from storage.models import Department, Person, Report, ReportEvent, Unit
+from tests.categories import category
 from tests.chat import EN, NB, NN, Chat, buttons, card_words, make_bot
 
 DESCRIPTION = "Ein SFO-tilsett skli på glatt skuleplass som ikkje var strødd, og slo seg."
@@ -39,7 +40,7 @@ async def test_a_whole_report_in_nynorsk(sessions: SessionFactory) -> None:
     summary = await answer_up_to_summary(chat)
     assert NN("report.summary_title") in summary
     assert f"**{NN('field.description')}:** {DESCRIPTION}" in summary
-    assert f"**{NN('field.category')}:** {NN('category.fall_accident')}" in summary
+    assert f"**{NN('field.category')}:** {category('fall_accident').label('nn')}" in summary
     assert f"**{NN('field.when')}:** 24.11.2026 kl. 13:15" in summary
     assert f"**{NN('field.suggested_measure')}:** {NN('field.not_given')}" in summary
 
@@ -70,12 +71,12 @@ async def test_the_steps_offer_buttons_teams_can_show(sessions: SessionFactory) 
     await chat.say("meld avvik")
     [harm] = await chat.say(DESCRIPTION)
     assert buttons(harm) == [NN("harm_short.injury"), NN("harm_short.near_miss")]
-    [category] = await chat.say(NN("harm.near_miss"))
+    [asked] = await chat.say(NN("harm.near_miss"))
     # Nine categories: numbered in the text, since Teams shows at most three suggested actions,
     # and as paragraphs, since Teams on phones does not render markdown lists.
-    assert f"\n\n**1** · {NN('category.violence_threats')}\n\n" in category.text
-    assert category.text.endswith(f"**9** · {NN('category.other')}")
-    assert not buttons(category)
+    assert f"\n\n**1** · {category('violence_threats').label('nn')}\n\n" in asked.text
+    assert asked.text.endswith(f"**9** · {category('other').label('nn')}")
+    assert not buttons(asked)
     [severity] = await chat.say("Vald og truslar mot tilsette")
     assert buttons(severity) == [NN("severity.low"), NN("severity.medium"), NN("severity.high")]
     await chat.say("Høg")
@@ -292,7 +293,7 @@ async def test_my_reports_lists_what_i_reported(sessions: SessionFactory) -> Non
     listing = card_words(mine)
     assert f"2026-0001 · {NN('status.new')}" in listing
     assert "24.11.2026" in listing
-    assert NN("category.fall_accident") in listing
+    assert category("fall_accident").label("nn") in listing
     # Another person does not see Kari's reports.
     other = Chat(make_bot(sessions), aad_object_id="aad-per", user_id="29:per")
     [theirs] = await other.say("mine avvik")

@@ -11,6 +11,7 @@ from bot.desks.report_cards import problems_text
 from bot.desks.report_form import FieldProblem, read_report_form
 from dialogs.report_draft import ReportDraft
 from domain.oslo_time import OSLO
+from tests.categories import DEFAULT
 from tests.chat import EN, NB, NN, NOW  # Tuesday 24 November 2026, 14:30 in Voss
 
 CARD_ID = "5f0c2a9e7b1d4c3e8a6f9b2d1c0e7a4b"
@@ -41,7 +42,7 @@ DROP = object()
 
 
 def read(value: Any) -> ReportDraft | list[FieldProblem]:
-    return read_report_form(value, conversation_id=CONVERSATION, now=NOW)
+    return read_report_form(value, conversation_id=CONVERSATION, now=NOW, categories=DEFAULT)
 
 
 def problems(value: Any) -> dict[str | None, str]:

@@ -23,6 +23,7 @@ from domain.sensitive import (
     sensitive_problem,
 )
 from storage.db import SessionFactory
+from tests.categories import DEFAULT
 from tests.chat import EN, NB, NN, NOW, Chat, buttons, make_bot
 from tests.fake_connector import FakeConnector
 from tests.test_card_report import FILLED_IN, CardUser, start, stored, words
@@ -362,7 +363,7 @@ def test_a_form_with_personal_data_names_every_field() -> None:
         location="Ved kontoret, ring 412 34 567",
         suggested_measure="Skriv til rektor@skule.no",
     )
-    result = read_report_form(value, conversation_id="a:kari", now=NOW)
+    result = read_report_form(value, conversation_id="a:kari", now=NOW, categories=DEFAULT)
     assert isinstance(result, list)
     assert {p.field: (p.problem.key, p.problem.values) for p in result} == {
         "description": ("sensitive", {"kinds": ("national_id",)}),
@@ -379,12 +380,16 @@ def test_a_form_with_personal_data_names_every_field() -> None:
 def test_the_switch_keeps_it_as_written() -> None:
     description = f"Eleven (fnr {FNR}) kasta stein mot assistenten."
     value = form_value(description=description, keep_sensitive="true")
-    draft = read_report_form(value, conversation_id="a:kari", now=NOW)
+    draft = read_report_form(value, conversation_id="a:kari", now=NOW, categories=DEFAULT)
     assert isinstance(draft, ReportDraft)
     assert draft.description == description
-    off = read_report_form({**value, "keep_sensitive": "false"}, conversation_id="a:kari", now=NOW)
+    off = read_report_form(
+        {**value, "keep_sensitive": "false"}, conversation_id="a:kari", now=NOW, categories=DEFAULT
+    )
     assert isinstance(off, list)
-    forged = read_report_form({**value, "keep_sensitive": True}, conversation_id="a:kari", now=NOW)
+    forged = read_report_form(
+        {**value, "keep_sensitive": True}, conversation_id="a:kari", now=NOW, categories=DEFAULT
+    )
     assert isinstance(forged, list)
     assert {p.field: p.problem.key for p in forged} == {
         "keep_sensitive": "form_choice",
@@ -393,7 +398,14 @@ def test_the_switch_keeps_it_as_written() -> None:
 
 
 def test_the_form_card_has_the_switch_off() -> None:
-    card = report_form_card(NN, card_id="0" * 32, conversation_id="a:kari", now=NOW, own_unit=None)
+    card = report_form_card(
+        NN,
+        card_id="0" * 32,
+        conversation_id="a:kari",
+        now=NOW,
+        own_unit=None,
+        categories=DEFAULT,
+    )
     [switch] = [e for e in card["body"] if e.get("id") == KEEP_SENSITIVE]
     assert switch["type"] == "Input.Toggle"
     assert (switch["value"], switch["valueOn"], switch["valueOff"]) == ("false", "true", "false")

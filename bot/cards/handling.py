@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
 from bot.desks.handling import HANDLE, Op
+from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import format_date, format_moment
 from domain.vocabulary import Harm, Severity, Status
@@ -92,7 +93,13 @@ def _day(day: date) -> str:
 
 
 def handling_card(
-    texts: Texts, view: HandlingView, *, show_reporter: bool, can_handle: bool, today: date
+    texts: Texts,
+    view: HandlingView,
+    categories: Categories,
+    *,
+    show_reporter: bool,
+    can_handle: bool,
+    today: date,
 ) -> Card:
     unit = view.unit_name or texts("handling.no_unit", unit=view.unit_text or "")
     reporter = view.reporter_name if show_reporter else texts("handling.anonymous")
@@ -105,7 +112,7 @@ def handling_card(
         paragraph(texts("handling.status_line", status=texts(f"status.{view.status.value}"))),
         facts(
             [
-                (texts("field.category"), texts(f"category.{view.category}")),
+                (texts("field.category"), categories.label(view.category, texts.language)),
                 # Imported history may not say (harm ""): shown as «not stated».
                 (texts("field.harm"), texts(f"harm_short.{view.harm or 'unknown'}")),
                 (texts("field.unit"), unit),

@@ -7,12 +7,13 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, heading, list_item, paragraph
 from bot.desks.handling import SHOW
+from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import format_date
 from storage.handling import OpenLine
 
 
-def open_reports_card(texts: Texts, lines: Sequence[OpenLine]) -> Card:
+def open_reports_card(texts: Texts, lines: Sequence[OpenLine], categories: Categories) -> Card:
     body: list[dict[str, Any]] = [heading(texts("open.title", count=len(lines)))]
     if not lines:
         body.append(paragraph(texts("open.none")))
@@ -34,7 +35,7 @@ def open_reports_card(texts: Texts, lines: Sequence[OpenLine]) -> Card:
                     "open.detail",
                     date=format_date(line.reported_at),
                     unit=line.unit_name or "–",
-                    category=texts(f"category.{line.category}"),
+                    category=categories.label(line.category, texts.language),
                 ),
                 {"type": "ActionSet", "actions": [show]},
             )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
 from dialogs.report_draft import ReportDraft
+from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import format_moment
 
 
-def receipt_card(texts: Texts, *, case_number: str, draft: ReportDraft) -> Card:
+def receipt_card(
+    texts: Texts, *, case_number: str, draft: ReportDraft, categories: Categories
+) -> Card:
     when = format_moment(draft.occurred, texts, time_known=draft.occurred_time_known)
     return adaptive_card(
         [
@@ -16,7 +19,7 @@ def receipt_card(texts: Texts, *, case_number: str, draft: ReportDraft) -> Card:
             facts(
                 [
                     (texts("card.case_number"), case_number),
-                    (texts("field.category"), texts(f"category.{draft.category}")),
+                    (texts("field.category"), categories.label(draft.category, texts.language)),
                     (texts("field.severity"), texts(f"severity.{draft.severity}")),
                     (texts("field.unit"), draft.unit_name or texts("field.not_given")),
                     (texts("field.when"), when),

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.cards import SUBMIT_REPORT, Card, adaptive_card, heading, paragraph
+from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import to_oslo
 from domain.vocabulary import (
     DESCRIPTION_MAX,
     OPTIONAL_TEXT_MAX,
     SHORT_TEXT_MAX,
-    Category,
     Harm,
     Severity,
 )
@@ -44,6 +44,13 @@ def _text(
 
 
 def _choices(texts: Texts, field: str, codes: Any, *, style: str) -> dict[str, Any]:
+    titled = [(texts(f"{field}.{c.value}"), c.value) for c in codes]
+    return _choice_set(texts, field, titled, style=style)
+
+
+def _choice_set(
+    texts: Texts, field: str, titled: list[tuple[str, str]], *, style: str
+) -> dict[str, Any]:
     element = {
         "type": "Input.ChoiceSet",
         "id": field,
@@ -51,7 +58,7 @@ def _choices(texts: Texts, field: str, codes: Any, *, style: str) -> dict[str, A
         "style": style,
         "isRequired": True,
         "errorMessage": texts(f"card.error_{field}"),
-        "choices": [{"title": texts(f"{field}.{c.value}"), "value": c.value} for c in codes],
+        "choices": [{"title": title, "value": value} for title, value in titled],
     }
     if style == "compact":  # a closed list says what to do; radio buttons show it
         element["placeholder"] = texts(f"card.placeholder_{field}")
@@ -59,15 +66,23 @@ def _choices(texts: Texts, field: str, codes: Any, *, style: str) -> dict[str, A
 
 
 def report_form_card(
-    texts: Texts, *, card_id: str, conversation_id: str, now: datetime, own_unit: str | None
+    texts: Texts,
+    *,
+    card_id: str,
+    conversation_id: str,
+    now: datetime,
+    own_unit: str | None,
+    categories: Categories,
 ) -> Card:
+    """`categories`: the municipality's list; a retired one is not offered."""
+    offered = [(c.label(texts.language), c.code) for c in categories.active()]
     today = to_oslo(now).date().isoformat()
     body = [
         heading(texts("card.form_title")),
         paragraph(texts("card.form_intro"), subtle=True),
         _text(texts, "description", required=True, max_length=DESCRIPTION_MAX, multiline=True),
         _choices(texts, "harm", Harm, style="expanded"),
-        _choices(texts, "category", Category, style="compact"),
+        _choice_set(texts, "category", offered, style="compact"),
         _choices(texts, "severity", Severity, style="expanded"),
         paragraph(texts("card.severity_help"), subtle=True),
         _text(texts, "unit", required=True, max_length=SHORT_TEXT_MAX, value=own_unit),

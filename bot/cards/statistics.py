@@ -176,7 +176,7 @@ def statistics_card(
     body.append(
         facts(
             [
-                (texts(f"category.{code.value}"), _pair_value(texts, pair, before))
+                (code.label(texts.language), _pair_value(texts, pair, before))
                 for code, pair in ranked
                 if pair.count or pair.previous
             ]

@@ -13,6 +13,15 @@ from tqdm import tqdm
 from domain.readers.records import RowProblem
 
 
+def read_file(path: Path) -> bytes | None:
+    """The file's bytes, or None having said on stderr why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        sys.stderr.write(f"cannot read {path}: {error.strerror}\n")
+        return None
+
+
 def progress_bar(total: int) -> tqdm[Never]:
     # No bar in logs and pipes: only for a person at a terminal.
     return tqdm(total=total, unit="row", file=sys.stderr, disable=not sys.stderr.isatty())

@@ -13,9 +13,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.cli.common import nothing_imported, progress_bar
+from bot.cli.common import nothing_imported, progress_bar, read_file
 from bot.config import Settings
+from domain.categories import Categories
+from domain.readers.categories import CategoryMap, parse_category_map
 from domain.readers.history import HistoryFile, parse_history_csv
+from storage.categories import load_categories
 from storage.db import database
 from storage.history_import import (
     HistoryImported,
@@ -30,7 +33,8 @@ from storage.types import utcnow
 def add_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
-    """`history import FILE [--dry-run] [--skip-invalid]` under the `python -m bot` commands."""
+    """`history import FILE [--category-map MAP] [--dry-run] [--skip-invalid]` under the
+    `python -m bot` commands."""
     history = subparsers.add_parser("history", help="avvik from an earlier system")
     history.add_argument("action", choices=["import"], help="import them from a CSV file")
     history.add_argument("file", type=Path, metavar="FILE", help="the CSV (docs/history.md)")
@@ -38,11 +42,22 @@ def add_parser(
         "--dry-run", action="store_true", help="check everything and show the summary, save nothing"
     )
     history.add_argument(
+        "--category-map",
+        type=Path,
+        metavar="MAP",
+        help="a CSV with the columns from,to: the earlier system's category names and ours",
+    )
+    history.add_argument(
         "--skip-invalid",
         action="store_true",
         help="import the rows that pass and list the rejected ones (default: all or nothing)",
     )
     return history
+
+
+async def _categories(database_url: str) -> Categories:
+    async with database(database_url) as sessions, sessions() as session:
+        return await load_categories(session)
 
 
 async def _apply(
@@ -63,15 +78,24 @@ def run(settings: Settings, args: argparse.Namespace, *, now: datetime | None = 
     """Run `history import` as parsed by `add_parser`; `now` (aware) is when nothing may be
     after, the clock by default."""
     path: Path = args.file
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        sys.stderr.write(f"cannot read {path}: {error.strerror}\n")
+    map_path: Path | None = args.category_map
+    data = read_file(path)
+    map_data = read_file(map_path) if map_path is not None else b""
+    if data is None or map_data is None:
         return 2
-    history = parse_history_csv(data, now=now or utcnow())
+    upgrade(settings.database_url)
+    categories = asyncio.run(_categories(settings.database_url))
+    category_map: CategoryMap | None = None
+    if map_path is not None:
+        mapped = parse_category_map(map_data, categories)
+        if not isinstance(mapped, CategoryMap):
+            return nothing_imported(map_path, mapped)
+        category_map = mapped
+    history = parse_history_csv(
+        data, now=now or utcnow(), categories=categories, category_map=category_map
+    )
     if not isinstance(history, HistoryFile):
         return nothing_imported(path, history)
-    upgrade(settings.database_url)
     try:
         result = asyncio.run(
             _apply(

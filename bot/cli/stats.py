@@ -113,7 +113,7 @@ def table(document: Statistics, texts: Texts) -> str:
         ),
         (
             texts("stats.by_category"),
-            [(texts(f"category.{code.value}"), pair) for code, pair in document.categories],
+            [(code.label(texts.language), pair) for code, pair in document.categories],
         ),
         (
             texts("stats.by_department"),

@@ -25,10 +25,12 @@ from bot.proactive.conversation_book import address_of
 from bot.proactive.messenger import DeliveryFailed, Messenger
 from dialogs.turn import Clock, Reporter
 from domain.access import Actor, may_handle, may_see_reporter, may_view
+from domain.categories import Categories
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import to_oslo
 from domain.vocabulary import Status
 from storage import audit, handling
+from storage.categories import load_categories
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
 from storage.handling import HandlingView, NewMeasure, Recipient, ReportNotFound, StaleReport
@@ -63,9 +65,10 @@ class LeaderDesk:
             recipients = await handling.recipients_of_new_report(session, report_id=report_id)
             view = await handling.handling_view(session, report_id=report_id)
             actors = await self._actors(session, recipients)
+            categories = await load_categories(session)
         for recipient in recipients:
             texts = self._texts(recipient.language)
-            card = self._card(actors[recipient.person_id], view, texts)
+            card = self._card(actors[recipient.person_id], view, texts, categories)
             summary = texts("handling.new_for_leader", case=view.case_number)
             activity_id = await self.notify(
                 recipient, card_message(card, summary=summary), about=f"report {report_id}"
@@ -102,7 +105,8 @@ class LeaderDesk:
                 await turn_context.send_activity(texts("open.not_a_leader"))
                 return
             lines = await handling.open_reports(session, actor=actor)
-        card = open_reports_card(texts, lines)
+            categories = await load_categories(session)
+        card = open_reports_card(texts, lines, categories)
         await turn_context.send_activity(
             card_message(card, summary=texts("open.title", count=len(lines)))
         )
@@ -116,6 +120,7 @@ class LeaderDesk:
             return
         async with self._sessions() as session:
             actor = await handling.actor_of(session, aad_object_id=who.identity)
+            categories = await load_categories(session)
             try:
                 view = await handling.handling_view(session, report_id=report_id)
             except ReportNotFound:
@@ -124,7 +129,7 @@ class LeaderDesk:
             # The same answer for «not there» and «not yours»: a card id reveals nothing.
             await turn_context.send_activity(texts("handling.not_found"))
             return
-        card = self._card(actor, view, texts)
+        card = self._card(actor, view, texts, categories)
         response = await turn_context.send_activity(
             card_message(card, summary=texts("handling.summary", case=view.case_number))
         )
@@ -216,12 +221,13 @@ class LeaderDesk:
                 for copy in copies
             }
             actors = await self._actors(session, [r for r in readers.values() if r])
+            categories = await load_categories(session)
         for copy in copies:
             reader = readers[copy.person_id]
             if reader is None:
                 continue
             texts = self._texts(reader.language)
-            card = self._card(actors[reader.person_id], view, texts)
+            card = self._card(actors[reader.person_id], view, texts, categories)
             summary = texts("handling.summary", case=view.case_number)
             try:
                 await self._messenger.update(
@@ -251,10 +257,11 @@ class LeaderDesk:
     def _texts(self, language: str | None) -> Texts:
         return self._catalogues[language or self._default_language]
 
-    def _card(self, actor: Actor, view: HandlingView, texts: Texts) -> Card:
+    def _card(self, actor: Actor, view: HandlingView, texts: Texts, categories: Categories) -> Card:
         return handling_card(
             texts,
             view,
+            categories,
             show_reporter=may_see_reporter(actor, view.scope),
             can_handle=may_handle(actor, view.scope),
             today=to_oslo(self._clock()).date(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import format_date
 from storage.reports import ReportLine
@@ -19,7 +20,7 @@ def welcome_text(texts: Texts) -> str:
     return "\n\n".join(texts(key) for key in ("menu.greeting", "help.definition", "menu.what_now"))
 
 
-def my_reports_text(lines: Sequence[ReportLine], texts: Texts) -> str:
+def my_reports_text(lines: Sequence[ReportLine], texts: Texts, categories: Categories) -> str:
     if not lines:
         return texts("mine.none")
     rows = [
@@ -27,7 +28,7 @@ def my_reports_text(lines: Sequence[ReportLine], texts: Texts) -> str:
             "mine.line",
             case=line.case_number,
             date=format_date(line.reported_at),
-            category=texts(f"category.{line.category}"),
+            category=categories.label(line.category, texts.language),
             severity=texts(f"severity.{line.severity}"),
             status=texts(f"status.{line.status}"),
         )

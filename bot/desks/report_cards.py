@@ -80,20 +80,26 @@ class ReportCards:
             conversation_id=turn_context.activity.conversation.id,
             now=self._clock(),
             own_unit=own.name if own else None,
+            categories=await self._desk.categories(),
         )
         await turn_context.send_activity(card_message(card, summary=texts("card.form_title")))
 
     async def send_my_reports(
         self, turn_context: TurnContext, texts: Texts, reporter: Reporter
     ) -> None:
-        card = my_reports_card(texts, await self._desk.reports_of(reporter))
+        lines = await self._desk.reports_of(reporter)
+        card = my_reports_card(texts, lines, await self._desk.categories())
         await turn_context.send_activity(card_message(card, summary=texts("mine.card_title")))
 
     async def take_submitted(
         self, turn_context: TurnContext, texts: Texts, reporter: Reporter, value: Any
     ) -> None:
+        categories = await self._desk.categories()
         read = read_report_form(
-            value, conversation_id=turn_context.activity.conversation.id, now=self._clock()
+            value,
+            conversation_id=turn_context.activity.conversation.id,
+            now=self._clock(),
+            categories=categories,
         )
         if isinstance(read, list):
             # Nothing is stored; a look-alike of personal data can be kept with the switch.
@@ -114,7 +120,9 @@ class ReportCards:
                 texts("report.already_submitted", case=receipt.case_number)
             )
             return
-        card = receipt_card(texts, case_number=receipt.case_number, draft=draft)
+        card = receipt_card(
+            texts, case_number=receipt.case_number, draft=draft, categories=categories
+        )
         message = card_message(card, summary=texts("card.receipt_title", case=receipt.case_number))
         await turn_context.send_activity(message)
         sent = sent_form_card(texts, case_number=receipt.case_number, draft=draft)

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from dialogs.report_desk import KnownUnit, Receipt
 from dialogs.report_draft import ReportDraft
 from dialogs.turn import Clock, Reporter
+from domain.categories import Categories
 from storage import organisation
+from storage.categories import load_categories
 from storage.db import SessionFactory
 from storage.reports import NewReport, ReportLine, reports_by_reporter, submit_report
 
@@ -70,6 +72,10 @@ class SqlReportDesk:
         if submitted.created:
             await self._after_submit(submitted.report_id)
         return Receipt(submitted.case_number, submitted.created, submitted.report_id)
+
+    async def categories(self) -> Categories:
+        async with self._sessions() as session:
+            return await load_categories(session)
 
     async def reports_of(self, reporter: Reporter) -> list[ReportLine]:
         async with self._sessions() as session:

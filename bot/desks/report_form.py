@@ -16,6 +16,7 @@ from typing import Any
 
 from dialogs.report_draft import FIELDS, ReportDraft
 from domain.answers import Problem, When, clean_text, parse_when
+from domain.categories import Categories
 from domain.sensitive import sensitive_problem
 from domain.vocabulary import (
     DESCRIPTION_MAX,
@@ -23,7 +24,6 @@ from domain.vocabulary import (
     OPTIONAL_TEXT_MAX,
     SHORT_TEXT_MAX,
     SHORT_TEXT_MIN,
-    Category,
     Harm,
     Severity,
 )
@@ -40,7 +40,6 @@ TOGGLES = (ANONYMOUS, KEEP_SENSITIVE)
 _CARD_ID = re.compile(r"^[0-9a-f]{32}$")
 _CODES: dict[str, frozenset[str]] = {
     "harm": frozenset(h.value for h in Harm),
-    "category": frozenset(c.value for c in Category),
     "severity": frozenset(s.value for s in Severity),
 }
 _TEXTS = {
@@ -94,9 +93,10 @@ class _Reading:
 
 
 def read_report_form(
-    value: Any, *, conversation_id: str, now: datetime
+    value: Any, *, conversation_id: str, now: datetime, categories: Categories
 ) -> ReportDraft | list[FieldProblem]:
-    """The draft the card describes, or every problem with it."""
+    """The draft the card describes, or every problem with it. A category must be one of
+    `categories` that is active now: a card drawn before one was retired offers it no more."""
     if not isinstance(value, Mapping):
         return [FieldProblem(None, Problem("form_stale"))]
     known = (*INPUTS, *CONTROLS, *TOGGLES)
@@ -118,7 +118,8 @@ def read_report_form(
             reading.fail(name, checked)
         elif name not in _GUARDED or reading.guarded(name, checked):
             draft.record(name, {"id": None, "name": checked} if name == "unit" else checked)
-    for name, codes in _CODES.items():
+    choices = {**_CODES, "category": frozenset(c.code for c in categories.active())}
+    for name, codes in choices.items():
         code = reading.text(name)
         if code in codes:
             draft.record(name, code)

@@ -29,8 +29,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 
+from domain.categories import CATCH_ALL
 from domain.i18n import Texts
-from domain.vocabulary import Category
 from storage.stats import Pair, Statistics
 
 WIDTH_PX = 800
@@ -120,20 +120,18 @@ def draw_severity(statistics: Statistics, texts: Texts) -> Figure:
 def draw_category(statistics: Statistics, texts: Texts) -> Figure:
     figure, axes = _figure()
     _title(axes, "chart.title_category", statistics, texts)
-    order = list(Category)
-    # Most reports at the top; «Anna» last wherever it would fall, as people expect.
+    # Most reports at the top; the catch-all («Anna») last wherever it would fall, as people
+    # expect; then the municipality's own order.
     rows = sorted(
         statistics.categories,
         key=lambda item: (
-            item[0] is Category.OTHER,
+            item[0].code == CATCH_ALL,
             -item[1].count,
             -item[1].previous,
-            order.index(item[0]),
+            item[0].order,
         ),
     )
-    labels = [
-        textwrap.fill(texts(f"category.{category.value}"), WRAP_CATEGORY) for category, _ in rows
-    ]
+    labels = [textwrap.fill(category.label(texts.language), WRAP_CATEGORY) for category, _ in rows]
     _horizontal_bars(axes, labels, [pair for _, pair in rows], statistics, texts)
     return figure
 

@@ -134,7 +134,7 @@ def tables(statistics: Statistics, texts: Texts) -> tuple[Table, ...]:
             texts("export.sheet_category"),
             (_text(texts("export.column_category")), *counts),
             tuple(
-                (texts(f"category.{category.value}"), *_pair(pair))
+                (category.label(texts.language), *_pair(pair))
                 for category, pair in statistics.categories
             ),
         ),

@@ -19,10 +19,20 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
 from typing import TypeVar
 
+from domain.categories import Categories
 from domain.i18n import Catalogues
 from domain.oslo_time import OSLO
-from domain.readers.records import Header, Row, RowProblem, Unreadable, delimiter_of, records
-from domain.vocabulary import Category, Harm, Severity, Status, department_name
+from domain.readers.categories import CategoryMap
+from domain.readers.records import (
+    Header,
+    Row,
+    RowProblem,
+    Unreadable,
+    decode_csv,
+    delimiter_of,
+    records,
+)
+from domain.vocabulary import Harm, Severity, Status, department_name
 
 COLUMNS = (
     "reported_at",
@@ -63,8 +73,6 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "source_id": ("id", "saksnummer", "saksnr", "avviksnummer", "case number", "case id"),
 }
 
-UTF8 = "UTF-8"
-WINDOWS_1252 = "Windows-1252"
 KEY_PREFIX = "import:"
 SUBMISSION_KEY_MAX = 64
 NAME_MAX = 200  # department, unit and location, as the tables hold them
@@ -83,7 +91,7 @@ _COLUMN_BY_KEY = {
     _key(name): column for column, aliases in HEADER_ALIASES.items() for name in (column, *aliases)
 }
 
-C = TypeVar("C", Category, Severity, Harm, Status)
+C = TypeVar("C", Severity, Harm, Status)
 
 
 # ---- the values -------------------------------------------------------------------------------
@@ -91,14 +99,13 @@ C = TypeVar("C", Category, Severity, Harm, Status)
 
 @dataclass(frozen=True)
 class _Vocabulary:
-    """What each coded column accepts, by `_key`: the codes and the catalogues' labels."""
+    """What each coded column accepts, by `_key`: the codes and the catalogues' labels. The
+    categories are the municipality's (`_CategoryNames`)."""
 
-    categories: Mapping[str, Category]
     severities: Mapping[str, Severity]
     harms: Mapping[str, Harm]
     harm_not_stated: frozenset[str]  # said in so many words: stored like an empty cell
     statuses: Mapping[str, Status]
-    category_names: str  # the message that lists them
 
 
 _EXTRA_HARMS = {"nestenulykke": Harm.NEAR_MISS, "nesten ulukke": Harm.NEAR_MISS}
@@ -119,11 +126,7 @@ def _names(catalogues: Catalogues, section: str, codes: Iterable[C]) -> dict[str
 @cache
 def vocabulary() -> _Vocabulary:
     catalogues = Catalogues()
-    nynorsk = catalogues["nn"]
-    labels = ", ".join("«" + nynorsk("category." + c.value) + "»" for c in Category)
-    codes = ", ".join(c.value for c in Category)
     return _Vocabulary(
-        categories=_names(catalogues, "category", Category),
         severities=_names(catalogues, "severity", Severity),
         harms={**_names(catalogues, "harm_short", Harm), **_EXTRA_HARMS},
         harm_not_stated=frozenset(
@@ -134,8 +137,32 @@ def vocabulary() -> _Vocabulary:
             )
         ),
         statuses={**_names(catalogues, "status", Status), **_EXTRA_STATUSES},
-        category_names=f"one of {labels}, the same in bokmål or English, or a code ({codes})",
     )
+
+
+@dataclass(frozen=True)
+class _CategoryNames:
+    """What the category column accepts: a name the map gives (the earlier system's own), or a
+    code or label of one of the municipality's categories, retired ones too."""
+
+    categories: Categories
+    mapped: CategoryMap | None
+
+    def code(self, value: str) -> str | None:
+        mapped = self.mapped.get(value) if self.mapped is not None else None
+        if mapped is not None:
+            return mapped
+        category = self.categories.find(value)
+        return category.code if category is not None else None
+
+    @property
+    def accepted(self) -> str:
+        labels = ", ".join(f"«{c.label('nn')}»" for c in self.categories)
+        codes = ", ".join(c.code for c in self.categories)
+        return (
+            f"one of {labels}, the same in bokmål or English, or a code ({codes}); "
+            "or map the earlier system's names to these with --category-map (docs/history.md)"
+        )
 
 
 # ---- the rows -------------------------------------------------------------------------------
@@ -151,7 +178,7 @@ class HistoryRow:
     occurred_time_known: bool
     department: str  # as in the file, tidied (domain.vocabulary.department_name)
     unit: str  # a unit's name (or code) as in the file
-    category: Category
+    category: str  # the code of one of the municipality's categories
     severity: Severity
     description: str
     location: str
@@ -193,43 +220,6 @@ class HistoryFile:
     def row_count(self) -> int:
         """Every data row in the file: accepted, rejected or repeated."""
         return len(self.rows) + len(self.rejected_lines) + len(self.repeated)
-
-
-# ---- bytes to text --------------------------------------------------------------------------
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def decode_history_csv(data: bytes) -> tuple[str, str] | RowProblem:
-    """(text, encoding): UTF-8 with or without BOM, else Windows-1252 (what Excel on Windows
-    writes as «CSV»), or where the file cannot be either."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-        return RowProblem(
-            1, None, "the file is UTF-16 («Unicode text»); save it as «CSV UTF-8» instead"
-        )
-    try:
-        return data.decode("utf-8-sig"), UTF8
-    except UnicodeDecodeError as error:
-        not_utf8 = error.start
-    # UTF-8's two-byte æøå (Ã¦, Ã¸, Ã¥ …) above bytes that are not UTF-8: two encodings in one
-    # file, which no choice of encoding reads right.
-    if re.search(rb"[\xc2\xc3][\x80-\xbf]", data[:not_utf8]):
-        return RowProblem(
-            _line_of(data, not_utf8),
-            None,
-            "the file mixes UTF-8 and another encoding from this line on; "
-            "save it again as «CSV UTF-8»",
-        )
-    try:
-        return data.decode("cp1252"), WINDOWS_1252
-    except UnicodeDecodeError as error:
-        return RowProblem(
-            _line_of(data, error.start),
-            None,
-            "the file is neither UTF-8 nor Windows-1252; save it as «CSV UTF-8»",
-        )
 
 
 # ---- dates ----------------------------------------------------------------------------------
@@ -371,9 +361,28 @@ def _read_header(line: int, record: list[str]) -> Header | list[RowProblem]:
 class _Row(Row):
     """A row of the history file, checked against `now` (nothing may happen after it)."""
 
-    def __init__(self, line: int, header: Header, record: list[str], now: datetime) -> None:
+    def __init__(
+        self,
+        line: int,
+        header: Header,
+        record: list[str],
+        now: datetime,
+        categories: _CategoryNames,
+    ) -> None:
         super().__init__(line, header, record, [], clean=_clean)
         self.now = now
+        self.categories = categories
+
+    def category(self) -> str | None:
+        value = self.get("category")
+        if not value:
+            return None
+        code = self.categories.code(value)
+        if code is None:
+            self.problem(
+                "category", f"unknown category {_shown(value)}; use {self.categories.accepted}"
+            )
+        return code
 
     def text(self, column: str, *, required: bool = False, max_length: int | None = None) -> str:
         value = self.get(column)
@@ -455,7 +464,7 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
     description = row.text("description", required=True)
     location = row.text("location", max_length=NAME_MAX)
     source_id = row.text("source_id", max_length=SOURCE_ID_MAX) or None
-    category = row.coded("category", words.categories, words.category_names)
+    category = row.category()
     severity = row.coded("severity", words.severities, "Låg, Middels or Høg (or Lav/Høy, low…)")
     harm = (
         None
@@ -490,7 +499,7 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
         occurred.key,
         _key(department),
         _key(unit),
-        category.value,
+        category,
         severity.value,
         description,
         location,
@@ -534,11 +543,19 @@ def _history_row(row: _Row) -> tuple[HistoryRow, tuple[str, ...]] | None:
 # ---- the file -------------------------------------------------------------------------------
 
 
-def parse_history_csv(data: bytes, *, now: datetime) -> HistoryFile | list[RowProblem]:
+def parse_history_csv(
+    data: bytes,
+    *,
+    now: datetime,
+    categories: Categories,
+    category_map: CategoryMap | None = None,
+) -> HistoryFile | list[RowProblem]:
     """The rows of the file with every problem of every row, or, when the file as a whole
     cannot be read (encoding, header, empty, broken quoting), why not. `now` (aware) is when
-    the import runs: nothing may happen after it."""
-    decoded = decode_history_csv(data)
+    the import runs: nothing may happen after it. A category is one of `categories` by code
+    or label, or a name `category_map` gives one of them."""
+    names = _CategoryNames(categories, category_map)
+    decoded = decode_csv(data)
     if isinstance(decoded, RowProblem):
         return [decoded]
     text, encoding = decoded
@@ -562,7 +579,7 @@ def parse_history_csv(data: bytes, *, now: datetime) -> HistoryFile | list[RowPr
                     return read
                 header = read
                 continue
-            row = _Row(line, header, record, now)
+            row = _Row(line, header, record, now, names)
             parsed = _history_row(row)
             if parsed is None:
                 problems.extend(row.problems)

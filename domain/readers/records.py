@@ -1,13 +1,17 @@
-"""What every CSV import shares (organisation, history, sick leave): a problem with its line
-and column, the delimiter Excel chose, the records with the line each starts on, and a row's
-cells by column name."""
+"""What every CSV import shares (organisation, history, sick leave, categories): a problem
+with its line and column, the encoding (UTF-8 or what Excel on Windows writes), the delimiter
+Excel chose, the records with the line each starts on, and a row's cells by column name."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+UTF8 = "UTF-8"
+WINDOWS_1252 = "Windows-1252"
 
 
 @dataclass(frozen=True)
@@ -86,3 +90,40 @@ class Row:
 
     def get(self, column: str) -> str:
         return self.cells.get(column, "")
+
+
+# ---- bytes to text (history, categories and their map) ----------------------------------
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_csv(data: bytes) -> tuple[str, str] | RowProblem:
+    """(text, encoding): UTF-8 with or without BOM, else Windows-1252 (what Excel on Windows
+    writes as «CSV»), or where the file cannot be either."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        return RowProblem(
+            1, None, "the file is UTF-16 («Unicode text»); save it as «CSV UTF-8» instead"
+        )
+    try:
+        return data.decode("utf-8-sig"), UTF8
+    except UnicodeDecodeError as error:
+        not_utf8 = error.start
+    # UTF-8's two-byte æøå (Ã¦, Ã¸, Ã¥ …) above bytes that are not UTF-8: two encodings in one
+    # file, which no choice of encoding reads right.
+    if re.search(rb"[\xc2\xc3][\x80-\xbf]", data[:not_utf8]):
+        return RowProblem(
+            _line_of(data, not_utf8),
+            None,
+            "the file mixes UTF-8 and another encoding from this line on; "
+            "save it again as «CSV UTF-8»",
+        )
+    try:
+        return data.decode("cp1252"), WINDOWS_1252
+    except UnicodeDecodeError as error:
+        return RowProblem(
+            _line_of(data, error.start),
+            None,
+            "the file is neither UTF-8 nor Windows-1252; save it as «CSV UTF-8»",
+        )

@@ -20,6 +20,7 @@ from storage.db import create_async_db_engine, session_factory
 from storage.models import Person as PersonRow
 from storage.models import Report
 from tests.bot_process import BotProcess
+from tests.categories import category
 from tests.chat import EN, NN
 from tests.e2e.harness import (
     KARI,
@@ -120,8 +121,8 @@ async def test_typed_and_card_reports_in_the_playground(
     listing = words(mine)
     for case in (typed, by_card):
         assert f"{case} · {NN('status.new')}" in listing
-    assert NN("category.violence_threats") in listing
-    assert NN("category.fall_accident") in listing
+    assert category("violence_threats").label("nn") in listing
+    assert category("fall_accident").label("nn") in listing
 
     # Both are Kari's by her Entra object id from the Playground's config, not by her name.
     assert await reporters(sqlite_url) == {typed: KARI.aad_object_id, by_card: KARI.aad_object_id}

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.categories import category
 from tests.chat import NN
 from tests.fake_connector import FakeConnector, teams_message
 
@@ -49,7 +50,7 @@ STORED = {
 SUMMARY_SHOWS = (
     "Vasskran lak i garderoben, golvet var glatt.",
     NN("harm.near_miss"),
-    NN("category.indoor_building"),
+    category("indoor_building").label("nn"),
     NN("severity.low"),
     "Voss symjehall",
     "Garderoben",
