@@ -40,7 +40,7 @@ async def reports_per_category(session: AsyncSession) -> dict[str, int]:
         .group_by(col(ReportCount.category))
         .having(func.sum(col(ReportCount.n)) > 0)
     )
-    return {code: int(n) for code, n in rows.tuples()}
+    return {code: int(n) for code, n in rows}
 
 
 class CategoryImportRefused(Exception):

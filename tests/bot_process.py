@@ -43,7 +43,14 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, database_url: str, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        extra_env: dict[str, str] | None = None,
+        arguments: tuple[str, ...] = ("serve",),
+    ) -> None:
+        self._arguments = arguments
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = {
@@ -63,7 +70,7 @@ class BotProcess:
 
     async def start(self, within_seconds: float = 30.0) -> None:
         self._process = subprocess.Popen(  # noqa: ASYNC220  (started once, polled below)
-            [sys.executable, "-m", "bot", "serve"],
+            [sys.executable, "-m", "bot", *(a.format(port=self.port) for a in self._arguments)],
             cwd=ROOT,
             env=self._env,
             stdout=self._log,

@@ -11,11 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from dotenv import dotenv_values, find_dotenv
 
 from bot.app import create_app
+from bot.cli import categories as categories_cli
 from bot.cli import history as history_cli
 from bot.cli import sick_leave as sick_leave_cli
 from bot.cli import stats as stats_cli
@@ -47,16 +49,37 @@ def _environment() -> dict[str, str]:
     return {**from_file, **os.environ}
 
 
+def _server_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """`--dev`, `--host`, `--port` for serving: on `python -m bot` itself and on `serve`. The
+    subcommand's copies leave a value given before it alone (`python -m bot --dev serve`)."""
+    unset: dict[str, Any] = {} if top_level else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="run without authentication, on 127.0.0.1 unless --host says otherwise",
+        **unset,
+    )
+    parser.add_argument("--host", help="listen on this address instead of HOST", **unset)
+    parser.add_argument(
+        "--port",
+        type=int,
+        help="listen on this port instead of PORT",
+        **unset,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Avviksboten")
+    _server_options(parser, top_level=True)
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="run the bot (the default)")
-    serve.add_argument("--dev", action="store_true", help="run without authentication")
-    serve.add_argument("--port", type=int, help="listen on this port instead of PORT")
+    _server_options(serve, top_level=False)
     playground = commands.add_parser(
         "playground", help="run the bot in dev mode with the Agents Playground (Teams emulator)"
     )
-    playground.add_argument("--port", type=int, help="the bot's port (default PORT or 3978)")
+    playground.add_argument(
+        "--port", type=int, default=argparse.SUPPRESS, help="the bot's port (default PORT or 3978)"
+    )
     manifest = commands.add_parser("manifest", help="the Teams app package")
     manifest.add_argument("action", choices=["package"], help="write the zip an admin uploads")
     manifest.add_argument("--out", type=Path, default=Path("build"), help="folder (build/)")
@@ -81,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats_cli.add_parser(commands)
     history_cli.add_parser(commands)
+    categories_cli.add_parser(commands)
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
     return parser
@@ -89,8 +113,9 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, *, with_playground: bool = False) -> None:
     if settings.dev_mode:
         logger.warning(
-            "DEV MODE: /api/messages accepts requests WITHOUT authentication. "
-            "Never run like this where anyone else can reach the port."
+            "DEV MODE: /api/messages accepts requests WITHOUT authentication, on %s. "
+            "Never run like this where anyone else can reach the port.",
+            settings.host,
         )
     logger.info("Avviksboten on http://%s:%d/api/messages", settings.host, settings.port)
     app = create_app(settings)
@@ -205,12 +230,15 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     env = _environment()
-    if getattr(args, "dev", False) or args.command == "playground":
+    if args.dev or args.command == "playground":
         env["AVVIK_DEV_MODE"] = "1"
-    configure_logging(env, dev_mode=env.get("AVVIK_DEV_MODE", "").strip().lower() in ("1", "true"))
-    if args.command == "playground":
-        env.setdefault("HOST", "127.0.0.1")  # an unauthenticated bot stays on this machine
-    if getattr(args, "port", None):
+    dev_mode = env.get("AVVIK_DEV_MODE", "").strip().lower() in ("1", "true")
+    configure_logging(env, dev_mode=dev_mode)
+    if args.host:
+        env["HOST"] = args.host
+    elif dev_mode:
+        env["HOST"] = "127.0.0.1"  # an unauthenticated bot stays on this machine
+    if args.port:
         env["PORT"] = str(args.port)
     try:
         # Only serving needs the bot's secret: packaging the app, imports, statistics and
@@ -233,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stats_cli.run(settings, args)
     if args.command == "history":
         return history_cli.run(settings, args)
+    if args.command == categories_cli.COMMAND:
+        return categories_cli.run(settings, args)
     if args.command == sick_leave_cli.COMMAND:
         return sick_leave_cli.run(settings, args)
     if args.command == under_reporting_cli.COMMAND:
