@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from domain.readers.categories import default_categories
-from storage.categories import category_row
 from storage.db import (
     SessionFactory,
     create_async_db_engine,
@@ -24,7 +22,7 @@ from storage.db import (
     session_factory,
 )
 from storage.migrate import upgrade
-from storage.models import CategoryRow
+from tests.categories import reset_categories
 from tests.fake_connector import FakeConnector
 from tests.pg_schema import private_schema
 
@@ -142,12 +140,7 @@ def postgres_url(_postgres_schema: str) -> str:
     engine = create_sync_db_engine(_postgres_schema)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
-        # The category list is data a test may replace: back to a new database's.
-        connection.execute(text("DELETE FROM category"))
-        connection.execute(
-            insert(CategoryRow),
-            [category_row(c) for c in default_categories()],
-        )
+        reset_categories(connection)
     engine.dispose()
     return _postgres_schema
 

@@ -18,6 +18,7 @@ from storage.db import (
     session_factory,
 )
 from storage.models import BotState, Person, Report, ReportEvent
+from tests.categories import reset_categories
 
 CASE_NUMBER = re.compile(r"^\d{4}-\d{4,}$")
 
@@ -97,11 +98,13 @@ async def assert_bot_state_readable(sessions: SessionFactory) -> int:
 
 
 def empty_postgres(database_url: str) -> None:
-    """Every table of the bot's schema emptied, numbering from 1 again."""
+    """Every table of the bot's schema emptied, numbering from 1 again; the category list as
+    a new database has it."""
     tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
     engine = create_sync_db_engine(database_url)
     try:
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            reset_categories(connection)
     finally:
         engine.dispose()
