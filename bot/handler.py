@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -33,12 +35,14 @@ from bot.desks.replies import help_text, menu_buttons, welcome_text
 from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
 from bot.desks.statistics_desk import StatisticsDesk, StatsRequest, read_request
+from bot.edge.held_replies import HeldReplies, release
 from bot.edge.turn_locks import KeyedLocks
 from bot.proactive.conversation_book import ConversationBook, address_of
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import REPORTER_KEY, TEXTS_KEY, Reporter
 from domain.commands import CommandParser, Intent
 from domain.i18n import Catalogues, Texts, resolve_language
+from storage.bot_state import StateConflict
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +97,7 @@ def _stats_request_of(value: dict[str, Any]) -> StatsRequest:
     )
 
 
+_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING)
 _PERSONAL_ONLY = (
     Intent.REPORT,
     Intent.RESTART,
@@ -103,6 +108,30 @@ _PERSONAL_ONLY = (
     Intent.STATS,
     Intent.UNDER_REPORTING,
 )
+
+
+# A turn that loses the e-tag race runs again on the fresh state, up to this many runs in all.
+_RUNS = 3
+# In the conversation's state: the last message whose turn changed it, to know a double tap.
+_LAST_MESSAGE = "last_message"
+
+
+def _holds_replies(activity: Activity) -> bool:
+    """Messages that may move a dialog hold their replies until its state is saved. A card
+    press stands on its own (no dialog state) and its replies go out at once: the leader's
+    card needs the id Teams gives it."""
+    if activity.type != ActivityTypes.message:
+        return False
+    value = activity.value
+    return not (isinstance(value, dict) and value.get("action") in _CARD_ACTIONS)
+
+
+def _fingerprint(activity: Activity) -> str:
+    """The same for two taps of one button: who, what they wrote, what a card sent."""
+    sender = activity.from_property.id if activity.from_property else ""
+    value = json.dumps(activity.value, sort_keys=True, default=str)
+    content = "\x1f".join((sender or "", activity.text or "", value))
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def _is_personal(activity: Activity) -> bool:
@@ -170,8 +199,39 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             )
             turn_context.turn_state[TEXTS_KEY] = self._catalogues[language]
             turn_context.turn_state[REPORTER_KEY] = reporter
-            await super().on_turn(turn_context)
-            await self._conversation_state.save_changes(turn_context)
+            if _holds_replies(activity):
+                await self._turn_then_replies(turn_context)
+            else:
+                await super().on_turn(turn_context)
+                await self._conversation_state.save_changes(turn_context)
+
+    async def _turn_then_replies(self, turn_context: TurnContext) -> None:
+        """Run the turn with its replies held; save its state; then say what it said. A turn
+        that loses the e-tag race to another replica runs again on the state the winner
+        saved; when the winner handled this very message (a double tap that reached both),
+        it says nothing: the user has the winner's answer."""
+        fingerprint = _fingerprint(turn_context.activity)
+        for run in range(1, _RUNS + 1):
+            with HeldReplies(turn_context) as replies:
+                await super().on_turn(turn_context)
+                held = replies.take()
+                state = self._conversation_state.get_cached_state(turn_context)
+                if state is not None and state.is_changed:
+                    state.state[_LAST_MESSAGE] = fingerprint
+                try:
+                    await self._conversation_state.save_changes(turn_context)
+                except StateConflict:
+                    if run == _RUNS:
+                        raise
+                    await self._conversation_state.load(turn_context, force=True)
+                    winner = self._conversation_state.get_cached_state(turn_context)
+                    if winner is not None and winner.state.get(_LAST_MESSAGE) == fingerprint:
+                        logger.info("another replica answered this message; saying nothing")
+                        return
+                    logger.info("another replica saved first; running the turn again")
+                    continue
+            await release(turn_context, held)
+            return
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """No card of this bot uses Action.Execute (they submit as messages), and it has no
@@ -210,7 +270,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         personal = _is_personal(turn_context.activity)
         value = turn_context.activity.value
         card_action = value.get("action") if isinstance(value, dict) else None
-        if card_action in (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING):
+        if card_action in _CARD_ACTIONS:
             # A card stands on its own: taken even while a typed report is open, which stays.
             if not personal:
                 await turn_context.send_activity(texts("menu.personal_only"))
