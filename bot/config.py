@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 from domain.i18n import LANGUAGES
 
 _TRUE = {"1", "true", "yes", "on"}
+
+
+def is_true(value: str | None) -> bool:
+    """How a setting says yes: 1, true, yes or on, in any case."""
+    return (value or "").strip().lower() in _TRUE
+
+
 _APP_TYPES = {
     "multitenant": "MultiTenant",
     "singletenant": "SingleTenant",

@@ -276,6 +276,12 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
         draft = ReportDraft.from_dict(step.values["draft"])
         texts = texts_of(step.context)
         if step.result.value in (SUBMIT, SUBMIT_ANONYMOUS):
+            chosen = (await self._desk.categories()).get(draft.category or "")
+            if chosen is None or not chosen.active:
+                # Retired or removed by the admin since it was chosen: choose again.
+                draft.category = None
+                await step.context.send_activity(texts("report.category_gone"))
+                return await step.replace_dialog(FLOW, {"draft": draft.to_dict()})
             draft.anonymous = step.result.value == SUBMIT_ANONYMOUS
             receipt = await self._desk.submit(draft, reporter_of(step.context), texts.language)
             told = texts("report.receipt", case=receipt.case_number)

@@ -10,6 +10,7 @@ the nine categories of the customer's proposal.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -23,8 +24,10 @@ CATCH_ALL = "other"
 
 
 def name_key(text: str) -> str:
-    """How a typed or imported name is matched: any case, `-` and `_` as spaces, spaces folded."""
-    return " ".join(text.casefold().replace("-", " ").replace("_", " ").split())
+    """How a typed or imported name is matched: any case, `-` and `_` as spaces, spaces folded,
+    and «å» the same whether a Mac wrote it as one character or two."""
+    folded = unicodedata.normalize("NFC", text).casefold()
+    return " ".join(folded.replace("-", " ").replace("_", " ").split())
 
 
 @dataclass(frozen=True)

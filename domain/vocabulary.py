@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 
@@ -39,13 +40,14 @@ DEPARTMENT_NAME_MAX = 200
 
 
 def department_name(text: str) -> str:
-    """A department's name as written, tidied: no spaces around it, one between words."""
-    return " ".join(text.split())
+    """A department's name as written, tidied: no spaces around it, one between words, and
+    «å» as one character (a Mac may write it as two)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def department_key(name: str) -> str:
     """What makes two spellings one department: case and spacing do not count."""
-    return " ".join(name.casefold().split())
+    return department_name(name).casefold()
 
 
 # Limits on what a reporter types (characters, after trimming).

@@ -113,7 +113,10 @@ def category_row(category: Category) -> dict[str, object]:
 async def replace_categories(session: AsyncSession, plan: CategoryPlan) -> CategoryChanges:
     """Make the list the plan's, in the caller's transaction; raise `CategoryImportRefused`
     with every problem, having changed nothing, when it would lose a category in use."""
-    rows = {r.code: r for r in (await session.execute(select(CategoryRow))).scalars().all()}
+    # Locked (PostgreSQL) against a report being stored with one of them at the same moment:
+    # `submit_report` holds its category's row for share until it commits.
+    locked = await session.execute(select(CategoryRow).with_for_update())
+    rows = {r.code: r for r in locked.scalars().all()}
     now = Categories(_category(r) for r in rows.values())
     in_use = await reports_per_category(session)
     problems = _problems(plan, now, in_use)

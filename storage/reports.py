@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from domain.oslo_time import OSLO, month_of
 from storage.db import SessionFactory
-from storage.models import CaseCounter, Person, Report, ReportEvent
+from storage.models import CaseCounter, CategoryRow, Person, Report, ReportEvent
 from storage.organisation import ensure_person
 from storage.sql import insert_for
 
@@ -43,6 +43,10 @@ class NewReport:
 
 class ForeignSubmission(Exception):
     """The submission key belongs to someone else's report (a forged or copied card)."""
+
+
+class UnknownCategory(ValueError):
+    """The report's category is not (or no longer) one of the municipality's."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,14 @@ async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
             return existing
     try:
         async with sessions() as session, session.begin():
+            # Held for share until the report is stored: an import cannot remove it meanwhile.
+            known = await session.scalar(
+                select(col(CategoryRow.code))
+                .where(col(CategoryRow.code) == new.category)
+                .with_for_update(read=True)
+            )
+            if known is None:
+                raise UnknownCategory(new.category)
             year = new.reported_at.astimezone(OSLO).year
             case_number = format_case_number(year, await _next_sequence(session, year))
             reporter_id = await ensure_person(

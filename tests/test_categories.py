@@ -452,3 +452,52 @@ async def test_the_customers_history_with_its_own_names(
         c.code: expected_categories[c.code] for c in default_categories()
     }
     assert document["total"] == {"count": 23, "previous": 18, "change": 5, "change_percent": 27.8}
+
+
+async def test_a_category_retired_while_a_report_is_written_is_chosen_again(
+    voss: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chat = Chat(make_bot(voss))
+    await chat.says("meld avvik")
+    await chat.says("Ein elev slo ein assistent med knytneven i gymsalen.")
+    await chat.says(NN("harm_short.injury"))
+    await chat.says("1")  # Vald og truslar mot tilsette: violence_threats
+    summary = await up_to_summary(chat, NN)
+    assert "Vald og truslar mot tilsette" in summary
+    # Meanwhile the admin imports the municipality's own list, where it is retired.
+    path = tmp_path / "kategoriar.csv"
+    path.write_text(OWN_LIST, "utf-8")
+    assert await command("categories", "import", str(path)) == 0
+    asked = await chat.says(NN("report.submit"))
+    assert NN("report.category_gone") in asked
+    assert asked.endswith(
+        "\n\n".join(f"**{n}** · {label}" for n, label in enumerate(OFFERED["nn"], 1))
+    )
+    summary = await chat.says("1")
+    assert f"**{NN('field.category')}:** Vald, truslar og trakassering" in summary
+    assert "2026-" in await chat.says(NN("report.submit"))
+
+
+def test_names_match_however_a_mac_wrote_the_letters() -> None:
+    """«å» as one character or as «a» and a ring: the same name."""
+    decomposed = "Vald p\u0061\u030a jobb"
+    mapped = parse_category_map(
+        f"from,to\n{decomposed},violence_threats\n".encode(), default_categories()
+    )
+    assert isinstance(mapped, CategoryMap)
+    assert mapped.get("Vald på jobb") == "violence_threats"
+    plan = plan_of(f"{HEADER}\nvald,Vald p\u0061\u030a jobb,,,1,yes\n")
+    assert Categories(plan.categories).find("VALD PÅ JOBB") is not None
+
+
+def test_rows_without_an_order_come_last_in_the_files_order() -> None:
+    plan = plan_of(f"{HEADER}\nb,B,,,,yes\nc,C,,,2,yes\na,A,,,,yes\nd,D,,,1,yes\n")
+    assert [c.code for c in Categories(plan.categories)] == ["d", "c", "b", "a"]
+    assert problems_of(f"{HEADER}\nstraße,Gate,,,1,yes\n")[0][:2] == (2, "code")
+
+
+async def test_an_export_to_a_folder_that_is_not_there(
+    voss: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await command("categories", "export", str(tmp_path / "nowhere" / "k.csv")) == 2
+    assert capsys.readouterr().err.startswith("cannot write ")

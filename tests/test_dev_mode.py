@@ -44,6 +44,15 @@ async def test_dev_mode_from_the_readme_listens_on_this_machine_only(sqlite_url:
     assert "WITHOUT authentication, on 127.0.0.1" in bot.log()
 
 
+async def test_dev_mode_said_as_yes_keeps_to_loopback_too(sqlite_url: str) -> None:
+    bot = BotProcess(sqlite_url, extra_env={"AVVIK_DEV_MODE": "yes", "HOST": "0.0.0.0"})
+    await bot.start()
+    try:
+        assert listening_on(bot.port) == {LOOPBACK}
+    finally:
+        bot.stop()
+
+
 async def test_host_says_otherwise(sqlite_url: str) -> None:
     bot = BotProcess(
         sqlite_url,

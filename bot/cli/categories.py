@@ -83,8 +83,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     path: Path = args.file
     if args.action == "export":
         upgrade(settings.database_url)
-        # With a BOM, so that Excel reads æøå right when the admin opens the file.
-        path.write_text(asyncio.run(_export(settings.database_url)), encoding="utf-8-sig")
+        text = asyncio.run(_export(settings.database_url))
+        try:
+            # With a BOM, so that Excel reads æøå right when the admin opens the file.
+            path.write_text(text, encoding="utf-8-sig")
+        except OSError as error:
+            sys.stderr.write(f"cannot write {path}: {error.strerror}\n")
+            return 2
         sys.stdout.write(f"Categories written to {path}\n")
         return 0
     data = read_file(path)

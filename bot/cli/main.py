@@ -30,7 +30,7 @@ from bot.cli.playground import (
     playground_command,
     playground_lifetime,
 )
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, is_true, load_settings
 from bot.logs import configure_logging
 from domain.readers.organisation import OrgPlan, decode_org_csv, parse_org_csv
 from storage.db import database
@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = _environment()
     if args.dev or args.command == "playground":
         env["AVVIK_DEV_MODE"] = "1"
-    dev_mode = env.get("AVVIK_DEV_MODE", "").strip().lower() in ("1", "true")
+    dev_mode = is_true(env.get("AVVIK_DEV_MODE"))
     configure_logging(env, dev_mode=dev_mode)
     if args.host:
         env["HOST"] = args.host

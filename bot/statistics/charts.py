@@ -48,6 +48,9 @@ LABEL_SIZE = 9
 VALUE_SIZE = 8
 MONTH_VALUE_SIZE = 7  # 24 bars side by side: small, and still legible in a card
 WRAP_CATEGORY = 26  # characters per line of a category label
+WRAP_DEPARTMENT = 30  # a department's name may be 200 characters: wrapped, cut at two lines
+ROWS_IN_HEIGHT = 10  # horizontal bars that fit in HEIGHT_PX; each one more adds ROW_PX
+ROW_PX = 38
 
 PALETTE_COLOURS = 64  # of the PNG; the bars and text of a chart need far fewer
 
@@ -118,7 +121,7 @@ def draw_severity(statistics: Statistics, texts: Texts) -> Figure:
 
 
 def draw_category(statistics: Statistics, texts: Texts) -> Figure:
-    figure, axes = _figure()
+    figure, axes = _figure(len(statistics.categories))
     _title(axes, "chart.title_category", statistics, texts)
     # Most reports at the top; the catch-all («Anna») last wherever it would fall, as people
     # expect; then the municipality's own order.
@@ -137,10 +140,12 @@ def draw_category(statistics: Statistics, texts: Texts) -> Figure:
 
 
 def draw_departments(statistics: Statistics, texts: Texts) -> Figure:
-    figure, axes = _figure()
+    figure, axes = _figure(len(statistics.departments))
     _title(axes, "chart.title_departments", statistics, texts)
     labels = [
-        name if name is not None else texts("chart.unknown_department")
+        "\n".join(textwrap.wrap(name, WRAP_DEPARTMENT, max_lines=2, placeholder=" …"))
+        if name is not None
+        else texts("chart.unknown_department")
         for name, _ in statistics.departments
     ]
     _horizontal_bars(axes, labels, [pair for _, pair in statistics.departments], statistics, texts)
@@ -167,9 +172,12 @@ def _chart(name: Chart | str) -> Chart:
         raise UnknownChart(str(name)) from None
 
 
-def _figure() -> tuple[Figure, Axes]:
+def _figure(rows: int = 0) -> tuple[Figure, Axes]:
+    """A chart 800 pixels wide; one with more than ROWS_IN_HEIGHT rows of bars grows taller,
+    so that a municipality's long list of categories stays legible."""
+    height = HEIGHT_PX + max(0, rows - ROWS_IN_HEIGHT) * ROW_PX
     figure = Figure(
-        figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI),
+        figsize=(WIDTH_PX / DPI, height / DPI),
         dpi=DPI,
         facecolor="white",
         layout="constrained",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from domain.categories import (
@@ -30,10 +30,9 @@ from domain.readers.records import (
     records,
 )
 
+# `reports` is written by the export, so the admin sees which are in use; an import ignores it.
 COLUMNS = ("code", "nn", "nb", "en", "order", "active", "reports")
 REQUIRED_COLUMNS = ("code", "nn")
-# Written by the export so the admin sees which categories are in use; an import ignores it.
-INFORMATIVE = ("reports",)
 HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "code": ("kode",),
     "nn": ("nynorsk", "label nn", "namn nn"),
@@ -138,8 +137,9 @@ def _rows(
 # ---- the category list ----------------------------------------------------------------------
 
 
-def _category(row: Row, position: int) -> Category | None:
-    code = row.get("code").casefold()
+def _category(row: Row) -> Category | None:
+    """The row's category; an empty order is -1 until `_in_order` gives it its place."""
+    code = row.get("code").lower()
     if not code:
         row.problem("code", "required")
     elif len(code) > CODE_MAX or not CODE_PATTERN.fullmatch(code):
@@ -157,10 +157,10 @@ def _category(row: Row, position: int) -> Category | None:
             labels[language] = label
     if not row.get("nn"):
         row.problem("nn", "required: the Nynorsk label (Bokmål and English fall back to it)")
-    order = position
+    order = -1
     order_text = row.get("order")
     if order_text:
-        if re.fullmatch(r"[0-9]{1,4}", order_text):
+        if order_text.isascii() and order_text.isdigit() and int(order_text) <= ORDER_MAX:
             order = int(order_text)
         else:
             row.problem(
@@ -196,6 +196,14 @@ def _check_names(categories: list[tuple[int, Category]], problems: list[RowProbl
                 problems.append(RowProblem(line, column, message))
 
 
+def _in_order(categories: list[Category]) -> tuple[Category, ...]:
+    """Rows without an order come after every row with one, in the file's order."""
+    last = max((c.order for c in categories), default=0)
+    unordered = (c for c in categories if c.order < 0)
+    placed = {c.code: replace(c, order=last + n) for n, c in enumerate(unordered, 1)}
+    return tuple(placed.get(c.code, c) for c in categories)
+
+
 def parse_categories_csv(data: bytes) -> CategoryPlan | list[RowProblem]:
     """The whole list in the file, or every problem in it (by line). UTF-8 (with or without
     BOM) or Windows-1252, `,` or `;`."""
@@ -205,9 +213,9 @@ def parse_categories_csv(data: bytes) -> CategoryPlan | list[RowProblem]:
     header, found = read
     problems: list[RowProblem] = []
     categories: list[tuple[int, Category]] = []
-    for position, (line, record) in enumerate(found, 1):
+    for line, record in found:
         row = Row(line, header, record, [])
-        category = _category(row, position)
+        category = _category(row)
         problems.extend(row.problems)
         if category is not None:
             categories.append((line, category))
@@ -218,7 +226,7 @@ def parse_categories_csv(data: bytes) -> CategoryPlan | list[RowProblem]:
     if problems:
         return sorted(problems, key=lambda p: p.line)
     return CategoryPlan(
-        tuple(c for _, c in categories),
+        _in_order([c for _, c in categories]),
         {c.code: line for line, c in categories},
         header.line,
     )

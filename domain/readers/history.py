@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
 from typing import TypeVar
 
-from domain.categories import Categories
+from domain.categories import Categories, name_key
 from domain.i18n import Catalogues
 from domain.oslo_time import OSLO
 from domain.readers.categories import CategoryMap
@@ -83,8 +83,8 @@ _SHOWN_MAX = 40
 
 @lru_cache(maxsize=4096)  # the same few labels and names, row after row
 def _key(text: str) -> str:
-    """How names and values are compared: any case, `-` and `_` as spaces, spaces collapsed."""
-    return " ".join(text.casefold().replace("-", " ").replace("_", " ").split())
+    """How names and values are compared: as category names are (domain.categories)."""
+    return name_key(text)
 
 
 _COLUMN_BY_KEY = {
