@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -30,10 +30,11 @@ from bot.edge.connector_reuse import AuthenticationUnavailable, ReusingAuthentic
 from bot.edge.turn_errors import make_turn_error_handler
 from bot.handler import AvvikBot
 from bot.logs import request_ids
-from bot.proactive.background import Background
 from bot.proactive.conversation_book import ConversationBook
-from bot.proactive.messenger import Messenger, TeamsMessenger
+from bot.proactive.messenger import ONE_TRY, Messenger, TeamsMessenger
 from bot.proactive.nudges import MonthlyNudges
+from bot.proactive.outbox_messages import OutboxMessages
+from bot.proactive.outbox_sender import OutboxSender, SenderSettings
 from bot.statistics.links import LinkSigner
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import Clock
@@ -51,7 +52,7 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENGINE = web.AppKey("engine", AsyncEngine)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", AvvikBot)
-BACKGROUND = web.AppKey("background", Background)
+OUTBOX = web.AppKey("outbox", OutboxSender)
 
 
 @dataclass(frozen=True)
@@ -69,17 +70,17 @@ def build_bot(
     sessions: SessionFactory,
     clock: Clock,
     *,
-    messenger: Messenger,
-    background: Background,
+    ring: Callable[[], None] = lambda: None,
 ) -> AvvikBot:
+    """The bot; `ring` tells the outbox's sender that a turn queued something."""
     storage = SqlStorage(sessions)
     catalogues = Catalogues()
     commands = CommandParser(catalogues)
-    leaders = LeaderDesk(sessions, messenger, catalogues, clock, settings.default_language)
+    leaders = LeaderDesk(sessions, catalogues, clock, settings.default_language, ring=ring)
 
-    async def tell_leaders(report_id: int) -> None:
-        # After the reporter's receipt, not before it: leaders are told in the background.
-        background.spawn(leaders.report_submitted(report_id), name=f"report-{report_id}")
+    async def tell_leaders(_report_id: int) -> None:
+        # The leaders' cards were queued with the report: send them now.
+        ring()
 
     desk = SqlReportDesk(sessions, clock, after_submit=tell_leaders)
     return AvvikBot(
@@ -88,7 +89,7 @@ def build_bot(
             catalogues=catalogues, desk=desk, commands=commands, clock=clock
         ),
         desk=desk,
-        conversations=ConversationBook(sessions),
+        conversations=ConversationBook(sessions, ring=ring),
         cards=ReportCards(desk, clock),
         leaders=leaders,
         statistics=StatisticsDesk(
@@ -104,13 +105,25 @@ def build_bot(
     )
 
 
-def _monthly_nudges(
-    settings: Settings, sessions: SessionFactory, messenger: Messenger, clock: Clock
-) -> MonthlyNudges:
+def build_sender(
+    settings: Settings,
+    sessions: SessionFactory,
+    clock: Clock,
+    messenger: Messenger,
+    bell: asyncio.Event,
+) -> OutboxSender:
+    """The outbox's sender: the one way the bot's own messages leave (bot.proactive)."""
     catalogues = Catalogues()
-    # Through the leader desk's one notify function, as every leader notice goes.
-    leaders = LeaderDesk(sessions, messenger, catalogues, clock, settings.default_language)
-    return MonthlyNudges(sessions, leaders, catalogues, clock, settings.default_language)
+    leaders = LeaderDesk(sessions, catalogues, clock, settings.default_language)
+    drawer = OutboxMessages(leaders, catalogues, clock, settings.default_language)
+    return OutboxSender(
+        sessions,
+        messenger,
+        drawer,
+        clock,
+        SenderSettings(tenant_rate=settings.outbox_rate),
+        bell=bell,
+    )
 
 
 def build_adapter(settings: Settings) -> CloudAdapter:
@@ -131,26 +144,25 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
     engine = create_async_db_engine(settings.database_url)
     app[ENGINE] = engine
     adapter = build_adapter(settings)
-    background = Background()
-    messenger = TeamsMessenger(adapter, settings.app_id)
+    # One try per send, not paced: the outbox's sender paces and tries again itself.
+    messenger = TeamsMessenger(adapter, settings.app_id, policy=ONE_TRY, limiter_factory=None)
     sessions = session_factory(engine)
-    bot = build_bot(settings, sessions, app[CLOCK], messenger=messenger, background=background)
+    bell = asyncio.Event()
+    bot = build_bot(settings, sessions, app[CLOCK], ring=bell.set)
     adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
-    app[ADAPTER], app[BOT], app[BACKGROUND] = adapter, bot, background
+    sender = build_sender(settings, sessions, app[CLOCK], messenger, bell)
+    app[ADAPTER], app[BOT], app[OUTBOX] = adapter, bot, sender
     stop = asyncio.Event()
-    nudging = None
+    tasks = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
     if settings.nudges:
-        nudging = asyncio.create_task(
-            _monthly_nudges(settings, sessions, messenger, app[CLOCK]).run(stop),
-            name="monthly-nudges",
-        )
+        nudges = MonthlyNudges(sessions, app[CLOCK], ring=bell.set)
+        tasks.append(asyncio.create_task(nudges.run(stop), name="monthly-nudges"))
     try:
         yield
     finally:
         stop.set()
-        if nudging is not None:
-            await nudging  # ends at once, or after the one nudge under way
-        await background.drain()
+        # The nudges end at once, or after the one under way; the sender after its batch.
+        await asyncio.gather(*tasks, return_exceptions=True)
         await adapter.bot_framework_authentication.close()
         await engine.dispose()
 

@@ -59,6 +59,8 @@ class Settings:
     # The monthly under-reporting nudge to leaders (docs/under-reporting.md). On by default
     # when serving for real, off in dev mode unless asked for.
     nudges: bool = False
+    # Teams' limit per app and tenant, shared by every sender process (docs/outbox.md).
+    outbox_rate: int = 50
 
     @property
     def auth_enabled(self) -> bool:
@@ -107,6 +109,13 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
             f"not {retention_text!r}"
         )
 
+    outbox_rate = get("AVVIK_OUTBOX_RATE", "50")
+    if not outbox_rate.isascii() or not outbox_rate.isdigit() or not 1 <= int(outbox_rate) <= 50:
+        raise SettingsError(
+            f"AVVIK_OUTBOX_RATE must be a whole number of messages per second, 1 to 50 (Teams' "
+            f"limit per tenant), not {outbox_rate!r}"
+        )
+
     if not public_url and dev_mode:
         public_url = f"http://localhost:{port_text}"
     if public_url and not public_url.startswith("https://") and not dev_mode:
@@ -141,4 +150,5 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         public_url=public_url,
         link_secret=link_secret,
         nudges=get("AVVIK_NUDGES", "0" if dev_mode else "1").lower() in _TRUE,
+        outbox_rate=int(outbox_rate),
     )

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from domain.access import Actor, ReportScope
 from domain.vocabulary import Role, Severity, Status
+from storage import outbox
 from storage.conversations import ConversationAddress, address_of_ref, personal_conversation_of
 from storage.models import (
     ConversationRef,
@@ -95,6 +96,7 @@ class CardCopy:
     person_id: int
     activity_id: str
     address: ConversationAddress
+    card_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -322,8 +324,91 @@ async def cards_of(session: AsyncSession, *, report_id: int) -> list[CardCopy]:
         .order_by(col(ReportCard.id))
     )
     return [
-        CardCopy(card.person_id, card.activity_id, address_of_ref(ref)) for card, ref in rows.all()
+        CardCopy(card.person_id, card.activity_id, address_of_ref(ref), card.id or 0)
+        for card, ref in rows.all()
     ]
+
+
+async def card_copy(session: AsyncSession, *, card_id: int) -> CardCopy | None:
+    row = (
+        await session.execute(
+            select(ReportCard, ConversationRef)
+            .join(
+                ConversationRef,
+                col(ConversationRef.conversation_id) == col(ReportCard.conversation_id),
+            )
+            .where(col(ReportCard.id) == card_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    card, ref = row
+    return CardCopy(card.person_id, card.activity_id, address_of_ref(ref), card.id or 0)
+
+
+# ---- what the outbox sends for a report (storage.outbox) -------------------------------------
+
+NEW_REPORT, CARD_UPDATE, OUTCOME = "new_report", "card_update", "outcome"
+
+
+async def enqueue_report_notices(session: AsyncSession, *, report_id: int, now: datetime) -> int:
+    """The handling card for every leader who must be told of a new report (and the advisers
+    where due), in the report's own transaction; how many."""
+    queued = 0
+    for recipient in await recipients_of_new_report(session, report_id=report_id):
+        queued += await outbox.enqueue(
+            session,
+            person_id=recipient.person_id,
+            kind=NEW_REPORT,
+            payload={"report_id": report_id},
+            dedupe_key=f"{NEW_REPORT}:{report_id}:{recipient.person_id}",
+            now=now,
+        )
+    return queued
+
+
+async def enqueue_card_updates(
+    session: AsyncSession, *, report_id: int, version: int, now: datetime
+) -> None:
+    """Every copy of the report's card, to be redrawn as it stands at `version`."""
+    for copy in await cards_of(session, report_id=report_id):
+        await outbox.enqueue(
+            session,
+            person_id=copy.person_id,
+            kind=CARD_UPDATE,
+            payload={"report_id": report_id, "card_id": copy.card_id},
+            dedupe_key=f"{CARD_UPDATE}:{copy.card_id}:{version}",
+            now=now,
+        )
+
+
+async def enqueue_outcome(session: AsyncSession, *, report_id: int, now: datetime) -> bool:
+    """The closing note to the reporter; False when there is no reporter to tell (imported,
+    forgotten) or the bot cannot write to them yet (then it waits until it can)."""
+    reporter = await reporter_of(session, report_id=report_id)
+    if reporter is None:
+        return False
+    await outbox.enqueue(
+        session,
+        person_id=reporter.person_id,
+        kind=OUTCOME,
+        payload={"report_id": report_id},
+        dedupe_key=f"{OUTCOME}:{report_id}",
+        now=now,
+    )
+    return reporter.address is not None
+
+
+async def closing_note(session: AsyncSession, *, report_id: int) -> str:
+    """What the leader wrote when closing the report."""
+    detail = await session.scalar(
+        select(col(ReportEvent.detail))
+        .where(col(ReportEvent.report_id) == report_id, col(ReportEvent.kind) == "closed")
+        .order_by(col(ReportEvent.id).desc())
+        .limit(1)
+    )
+    note = json.loads(detail).get("note") if detail else None
+    return note if isinstance(note, str) else ""
 
 
 async def open_reports(session: AsyncSession, *, actor: Actor, limit: int = 25) -> list[OpenLine]:

@@ -234,3 +234,36 @@ class Nudge(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     month: int  # yyyymm, Europe/Oslo
     sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class OutboxRow(SQLModel, table=True):
+    """One proactive message to one person, written in the same transaction as the change that
+    causes it (storage.outbox). What it says is drawn when it is sent, in the recipient's
+    language then; `payload` holds the ids it is drawn from, never free text."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Enqueueing the same message twice (a retry, two schedulers) adds nothing.
+    dedupe_key: str = Field(unique=True, max_length=200)
+    person_id: int = Field(index=True)
+    kind: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="queued", max_length=20)
+    not_before: datetime = Field(sa_column=_timestamp())
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class OutboxSender(SQLModel, table=True):
+    """A running sender and when it was last seen: the senders share Teams' rate per tenant."""
+
+    __tablename__ = "outbox_sender"
+
+    owner: str = Field(primary_key=True, max_length=100)
+    seen_at: datetime = Field(sa_column=_timestamp())

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Person, Unit
+from domain.vocabulary import Role
+from storage.models import Person, PersonRole, Unit
 from storage.sql import insert_for
 from storage.types import utcnow
 
@@ -79,3 +80,18 @@ async def choose_language(
         )
         .on_conflict_do_update(index_elements=["aad_object_id"], set_={"language": language})
     )
+
+
+async def adviser_ids(session: AsyncSession) -> list[int]:
+    """The HMS advisers' person ids."""
+    rows = await session.scalars(
+        select(col(PersonRole.person_id))
+        .where(col(PersonRole.role) == Role.ADVISER.value)
+        .order_by(col(PersonRole.person_id))
+    )
+    return list(rows)
+
+
+async def name_of(session: AsyncSession, *, person_id: int) -> str:
+    person = await session.get(Person, person_id)
+    return person.name if person is not None and person.name else ""

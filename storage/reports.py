@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from domain.oslo_time import OSLO, month_of
 from storage.db import SessionFactory
+from storage.handling import enqueue_report_notices
 from storage.models import CaseCounter, CategoryRow, Person, Report, ReportEvent
 from storage.organisation import ensure_person
 from storage.sql import insert_for
@@ -157,6 +158,8 @@ async def submit_report(sessions: SessionFactory, new: NewReport) -> Submitted:
                     at=new.reported_at,
                 )
             )
+            # The leaders' cards, in the report's own transaction: stored means told.
+            await enqueue_report_notices(session, report_id=report.id, now=new.reported_at)
             return Submitted(case_number, report.id, created=True)
     except IntegrityError:
         # The same draft was submitted twice at once and the other one won: report that one.

@@ -13,7 +13,6 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from bot.app import build_bot
 from bot.config import Settings
 from bot.handler import AvvikBot
-from bot.proactive.background import Background
 from domain.i18n import Catalogues, Texts
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
@@ -41,16 +40,10 @@ class RecordingMessenger:
         self.updated.append((address.conversation_id, activity_id, activity))
 
 
-def make_bot(
-    sessions: SessionFactory, *, now: datetime = NOW, messenger: RecordingMessenger | None = None
-) -> AvvikBot:
-    return build_bot(
-        Settings(dev_mode=True),
-        sessions,
-        lambda: now,
-        messenger=messenger or RecordingMessenger(),
-        background=Background(),
-    )
+def make_bot(sessions: SessionFactory, *, now: datetime = NOW) -> AvvikBot:
+    """The bot as the service wires it; what it queues in the outbox stays there (the outbox's
+    own tests send it)."""
+    return build_bot(Settings(dev_mode=True), sessions, lambda: now)
 
 
 @dataclass

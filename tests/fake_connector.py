@@ -24,6 +24,8 @@ class FakeConnector:
         # Answers to give instead of success, one per request, oldest first: (status, headers).
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.refused: set[str] = set()  # conversations that answer 403 (the app was removed)
+        self.blocked: set[str] = set()  # 403 «MessageWritesBlocked»: Teams blocks the chat
+        self.dropped = 0  # requests to answer by closing the connection, oldest first
         self.requests = 0  # every request, failed or not
         self.request_times: list[float] = []
         self.url = ""
@@ -49,19 +51,28 @@ class FakeConnector:
         self.requests += 1
         self.request_times.append(asyncio.get_running_loop().time())
         headers: dict[str, str] = {}
-        if conversation in self.refused:
+        code = "Failed"
+        if conversation in self.blocked:
+            status, code = 403, "MessageWritesBlocked"
+        elif conversation in self.refused:
             status = 403
         elif self.failures:
             status, headers = self.failures.pop(0)
         else:
             return None
         return web.json_response(
-            {"error": {"code": "Failed", "message": f"fake {status}"}},
+            {"error": {"code": code, "message": f"fake {status}"}},
             status=status,
             headers=headers,
         )
 
     async def _receive(self, request: web.Request) -> web.Response:
+        if self.dropped:
+            self.dropped -= 1
+            self.requests += 1
+            assert request.transport is not None
+            request.transport.close()  # no answer at all: the connection closes
+            return web.Response()
         failed = self._failure(request.match_info["conversation"])
         if failed:
             return failed

@@ -72,10 +72,10 @@ async def test_the_service_nudges_the_leaders_of_a_quiet_unit_once(
     caplog.clear()
     await aiohttp_client(create_app(settings, clock=lambda: DUE))
     for _ in range(200):
-        if any("0 nudge(s) sent" in r.getMessage() for r in caplog.records):
+        if any("0 nudge(s) queued" in r.getMessage() for r in caplog.records):
             break
         await asyncio.sleep(0.05)
-    assert any("1 unit(s) flagged, 0 nudge(s) sent" in r.getMessage() for r in caplog.records)
+    assert any("1 unit(s) flagged, 0 nudge(s) queued" in r.getMessage() for r in caplog.records)
     assert connector.take_texts("a:1liv-personal") == []
 
 

@@ -1,14 +1,14 @@
 """The monthly nudge: when it is due (a pure function of the clock), what it says, and that each
 leader of a flagged unit gets it once a month however often, and in however many instances,
-`send_due` runs. On SQLite and PostgreSQL."""
+`queue_due` runs; the outbox's sender sends them. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from botbuilder.schema import Activity
@@ -18,11 +18,14 @@ from sqlmodel import col, select, update
 from bot.desks.leader_desk import LeaderDesk
 from bot.proactive.messenger import DeliveryFailed
 from bot.proactive.nudges import MonthlyNudges, is_public_holiday, nudge_due, nudge_message
+from bot.proactive.outbox_messages import OutboxMessages
+from bot.proactive.outbox_sender import OutboxSender
 from domain.i18n import Texts
 from domain.oslo_time import OSLO
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory
-from storage.models import ConversationRef, Nudge, Person
+from storage.models import ConversationRef, Nudge, OutboxRow, Person
+from storage.outbox import wake_person
 from tests.chat import CATALOGUES, EN, NB, NN, RecordingMessenger
 from tests.test_under_reporting import add_reports
 from tests.voss_org import Voss, make_voss
@@ -125,11 +128,28 @@ class World:
     messenger: RecordingMessenger
     ids: dict[str, int]
 
-    def nudges(
+    def nudges(self, at: datetime = DUE) -> MonthlyNudges:
+        return MonthlyNudges(self.sessions, lambda: at)
+
+    async def deliver(self, at: datetime = DUE, messenger: RecordingMessenger | None = None) -> int:
+        """What the outbox's sender does next: send what is due."""
+        leaders = LeaderDesk(self.sessions, CATALOGUES, lambda: at, "nn")
+        drawer = OutboxMessages(leaders, CATALOGUES, lambda: at, "nn")
+        sender = OutboxSender(self.sessions, messenger or self.messenger, drawer, lambda: at)
+        return await sender.drain()
+
+    async def send_due(
         self, at: datetime = DUE, messenger: RecordingMessenger | None = None
-    ) -> MonthlyNudges:
-        desk = LeaderDesk(self.sessions, messenger or self.messenger, CATALOGUES, lambda: at, "nn")
-        return MonthlyNudges(self.sessions, desk, CATALOGUES, lambda: at, "nn")
+    ) -> int:
+        """Queue the nudges due at `at`, then send them; how many were queued."""
+        queued = await self.nudges(at).queue_due()
+        await self.deliver(at, messenger)
+        return queued
+
+    async def outbox(self) -> list[tuple[int, str, str | None]]:
+        async with self.sessions() as session:
+            found = await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))
+            return [(r.person_id, r.status, r.last_error) for r in found]
 
     def inbox(self, name: str) -> list[str]:
         return [a.text for c, a in self.messenger.sent if c == f"a:1{name}-personal"]
@@ -179,7 +199,7 @@ async def world(sessions: SessionFactory) -> World:
 
 
 async def test_the_leaders_of_a_flagged_unit_get_one_nudge_each(world: World) -> None:
-    assert await world.nudges().send_due() == 2
+    assert await world.send_due() == 2
     [to_liv] = world.inbox("liv")
     [to_lars] = world.inbox("lars")
     assert to_liv == nudge_message(NB, unit_name="Vossevangen skule", month=202611)
@@ -198,76 +218,73 @@ async def test_the_leaders_of_a_flagged_unit_get_one_nudge_each(world: World) ->
 
 
 async def test_running_again_sends_nothing_more(world: World) -> None:
-    assert await world.nudges().send_due() == 2
-    assert await world.nudges().send_due() == 0  # an hour later, or after a restart
-    assert await world.nudges(DUE + 3 * DAY).send_due() == 0  # catching up on Thursday
+    assert await world.send_due() == 2
+    assert await world.send_due() == 0  # an hour later, or after a restart
+    assert await world.send_due(DUE + 3 * DAY) == 0  # catching up on Thursday
     assert len(world.messenger.sent) == 2
     # December is another month.
-    assert await world.nudges(datetime(2026, 12, 1, 9, tzinfo=UTC)).send_due() == 2
+    assert await world.send_due(datetime(2026, 12, 1, 9, tzinfo=UTC)) == 2
     assert len(world.messenger.sent) == 4
 
 
-class StoppingMessenger(RecordingMessenger):
-    """The service is told to stop while the first nudge goes out."""
-
-    def __init__(self, stop: asyncio.Event) -> None:
-        super().__init__()
-        self.stop = stop
-
-    async def send(self, address: ConversationAddress, activity: Activity) -> str:
-        self.stop.set()
-        return await super().send(address, activity)
-
-
-async def test_a_shutdown_ends_the_batch_and_the_rest_go_next_run(world: World) -> None:
+async def test_a_shutdown_ends_the_run_and_the_rest_are_queued_next_run(world: World) -> None:
     stop = asyncio.Event()
-    assert await world.nudges(messenger=StoppingMessenger(stop)).send_due(stop) == 1
-    assert [sent for *_, sent in await world.rows()] == [True]  # the second was not claimed
-    assert await world.nudges().send_due() == 1  # after the restart
-    assert [sent for *_, sent in await world.rows()] == [True, True]
+
+    class Stopping(MonthlyNudges):
+        """The service is told to stop while the first nudge is queued."""
+
+        async def _queue_one(self, *args: Any) -> bool:
+            queued = await super()._queue_one(*args)
+            stop.set()
+            return queued
+
+    assert await Stopping(world.sessions, lambda: DUE).queue_due(stop) == 1
+    assert len(await world.rows()) == 1  # the second was not claimed
+    assert await world.send_due() == 1  # after the restart
+    assert len(await world.rows()) == 2
+    assert len(world.messenger.sent) == 2
 
 
 async def test_two_instances_at_once_send_each_nudge_once(world: World) -> None:
+    queued = await asyncio.gather(*(world.nudges().queue_due() for _ in range(3)))
+    assert sum(queued) == 2
     other = RecordingMessenger()
-    sent = await asyncio.gather(
-        world.nudges().send_due(),
-        world.nudges(messenger=other).send_due(),
-        world.nudges().send_due(),
-    )
-    assert sum(sent) == 2
+    await asyncio.gather(world.deliver(), world.deliver(messenger=other))
     everything = [c for c, _ in world.messenger.sent + other.sent]
     assert sorted(everything) == ["a:1lars-personal", "a:1liv-personal"]
     assert len(await world.rows()) == 2
 
 
 async def test_nothing_is_sent_when_it_is_not_due(world: World) -> None:
-    assert await world.nudges(DUE - 2 * timedelta(hours=1)).send_due() == 0  # 07:30
-    assert await world.nudges(DUE + 7 * DAY).send_due() == 0  # the 6th working day
+    assert await world.send_due(DUE - 2 * timedelta(hours=1)) == 0  # 07:30
+    assert await world.send_due(DUE + 7 * DAY) == 0  # the 6th working day
     assert world.messenger.sent == []
     assert await world.rows() == []
 
 
-async def test_a_leader_without_the_bot_is_skipped_and_logged(
-    world: World, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_leader_without_the_bot_waits_and_the_adviser_knows(world: World) -> None:
     async with world.sessions() as session, session.begin():
         await session.execute(
             delete(ConversationRef).where(col(ConversationRef.person_aad_object_id) == "aad-lars")
         )
-    with caplog.at_level(logging.WARNING, logger="bot.desks.leader_desk"):
-        assert await world.nudges().send_due() == 1
+    await opened_the_bot(world.sessions, "hanne")
+    assert await world.send_due() == 2
     assert len(world.inbox("liv")) == 1
     assert world.inbox("lars") == []
-    [record] = [r for r in caplog.records if r.name == "bot.desks.leader_desk"]
-    assert record.getMessage() == (
-        f"nudge 202611 for unit {world.voss.school}: the bot is not installed for person "
-        f"{world.ids['lars']}"
+    [to_hanne] = world.inbox("hanne")
+    assert to_hanne == NN("outbox.unreachable", name="Lars Nestleiar")
+    assert (world.ids["lars"], "waiting", "the app is not installed for them") in (
+        await world.outbox()
     )
-    # Claimed but not sent: not tried again every hour for the rest of the month.
-    assert (world.ids["lars"], False) in [(p, sent) for _, p, _, sent in await world.rows()]
-    caplog.clear()
-    assert await world.nudges().send_due() == 0
-    assert not caplog.records
+    # Not queued again every hour for the rest of the month, and Hanne is told once.
+    assert await world.send_due() == 0
+    assert len(world.inbox("hanne")) == 1
+    # Lars opens the bot: the nudge goes out.
+    await opened_the_bot(world.sessions, "lars")
+    async with world.sessions() as session, session.begin():
+        await wake_person(session, aad_object_id="aad-lars")
+    await world.deliver()
+    assert world.inbox("lars") == [nudge_message(EN, unit_name="Vossevangen skule", month=202611)]
 
 
 class Refusing(RecordingMessenger):
@@ -275,28 +292,23 @@ class Refusing(RecordingMessenger):
 
     async def send(self, address: ConversationAddress, activity: Activity) -> str:
         if address.conversation_id == "a:1lars-personal":
-            raise DeliveryFailed(address.conversation_id)
+            raise DeliveryFailed(address.conversation_id, status=403)
         return await super().send(address, activity)
 
 
-async def test_a_refused_delivery_is_logged_and_not_repeated(
-    world: World, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_refused_delivery_fails_with_the_reason_and_is_not_repeated(world: World) -> None:
     refusing = Refusing()
-    with caplog.at_level(logging.WARNING, logger="bot.desks.leader_desk"):
-        assert await world.nudges(messenger=refusing).send_due() == 1
+    assert await world.send_due(messenger=refusing) == 2
     assert [c for c, _ in refusing.sent] == ["a:1liv-personal"]
-    assert [r.getMessage() for r in caplog.records if r.name == "bot.desks.leader_desk"] == [
-        f"nudge 202611 for unit {world.voss.school}: could not be delivered to person "
-        f"{world.ids['lars']}"
-    ]
+    assert (world.ids["lars"], "failed", "403") in await world.outbox()
     assert sorted(sent for *_, sent in await world.rows()) == [False, True]
-    assert await world.nudges().send_due() == 0
+    assert await world.send_due() == 0
+    assert world.messenger.sent == []
 
 
 async def test_a_unit_that_reports_again_is_not_nudged(world: World) -> None:
     await add_reports(world.sessions, world.voss.school, DUE - DAY)
-    assert await world.nudges().send_due() == 0
+    assert await world.send_due() == 0
     assert world.messenger.sent == []
 
 
@@ -311,7 +323,7 @@ class Flaky(MonthlyNudges):
         self.stop = stop
         self.second_call = asyncio.Event()
 
-    async def send_due(self, stop: asyncio.Event | None = None) -> int:
+    async def queue_due(self, stop: asyncio.Event | None = None) -> int:
         self.calls += 1
         if self.calls == 1:
             raise OSError("the database went away")

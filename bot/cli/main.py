@@ -19,6 +19,7 @@ from dotenv import dotenv_values, find_dotenv
 from bot.app import create_app
 from bot.cli import categories as categories_cli
 from bot.cli import history as history_cli
+from bot.cli import outbox as outbox_cli
 from bot.cli import sick_leave as sick_leave_cli
 from bot.cli import stats as stats_cli
 from bot.cli import under_reporting as under_reporting_cli
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     stats_cli.add_parser(commands)
     history_cli.add_parser(commands)
     categories_cli.add_parser(commands)
+    outbox_cli.add_parser(commands)
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
     return parser
@@ -263,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return history_cli.run(settings, args)
     if args.command == categories_cli.COMMAND:
         return categories_cli.run(settings, args)
+    if args.command == outbox_cli.COMMAND:
+        return outbox_cli.run(settings, args)
     if args.command == sick_leave_cli.COMMAND:
         return sick_leave_cli.run(settings, args)
     if args.command == under_reporting_cli.COMMAND:

@@ -3,17 +3,18 @@
 Every button press is checked again here, whatever the card says: who presses (`domain.access`),
 the report's state now (`bot.desks.handling.next_status`) and the card's version (a stale card
 changes nothing). After a change every copy of the card is redrawn in place, in each
-reader's language and with what each may do. Every card that shows a report to someone other
-than its reporter is a read, kept in the report's history (`storage.audit`).
+reader's language and with what each may do, through the outbox (bot.proactive.outbox_sender):
+the rows are written in the same transaction as the change. Every card that shows a report to
+someone other than its reporter is a read, kept in the report's history (`storage.audit`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card
@@ -22,7 +23,7 @@ from bot.cards.open_reports import open_reports_card
 from bot.desks.handling import HandlingRequest, Op, Refusal, next_status, read_request
 from bot.desks.report_cards import card_message, problems_text
 from bot.proactive.conversation_book import address_of
-from bot.proactive.messenger import DeliveryFailed, Messenger
+from bot.proactive.outbox_sender import Drawn, Unreachable
 from dialogs.turn import Clock, Reporter
 from domain.access import Actor, may_handle, may_see_reporter, may_view
 from domain.categories import Categories
@@ -39,62 +40,94 @@ logger = logging.getLogger(__name__)
 
 # The event each move records; also the key of what the leader is told (`handling.<kind>`).
 _KIND = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
+NOT_INSTALLED = "the app is not installed for them"
 
 
 class LeaderDesk:
     def __init__(
         self,
         sessions: SessionFactory,
-        messenger: Messenger,
         catalogues: Catalogues,
         clock: Clock,
         default_language: str,
+        *,
+        ring: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
-        self._messenger = messenger
         self._catalogues = catalogues
         self._clock = clock
         self._default_language = default_language
+        # Tells the outbox's sender that something was queued (bot.proactive.outbox_sender).
+        self._ring = ring
 
-    # --- told of a new report -------------------------------------------------------------
+    # --- what the outbox sends (drawn when it is sent, for the reader as they are then) ---
 
-    async def report_submitted(self, report_id: int) -> None:
-        """Send the handling card to the unit's leaders (and the advisers where due). The one
-        place that sends it: the outbox will take its place."""
-        async with self._sessions() as session:
-            recipients = await handling.recipients_of_new_report(session, report_id=report_id)
-            view = await handling.handling_view(session, report_id=report_id)
-            actors = await self._actors(session, recipients)
-            categories = await load_categories(session)
-        for recipient in recipients:
-            texts = self._texts(recipient.language)
-            card = self._card(actors[recipient.person_id], view, texts, categories)
-            summary = texts("handling.new_for_leader", case=view.case_number)
-            activity_id = await self.notify(
-                recipient, card_message(card, summary=summary), about=f"report {report_id}"
-            )
-            if activity_id is None or recipient.address is None:
-                continue
-            await self._remember_card(
-                report_id, recipient.person_id, recipient.address, activity_id
-            )
-            await self._record_read(view, recipient.person_id, audit.DELIVERED)
-
-    async def notify(
-        self, recipient: Recipient, message: Activity, *, about: str = "a notice"
-    ) -> str | None:
-        """Send one message to a leader (or adviser) in their personal chat with the bot: the
-        one way every leader notice goes out. Returns the new message's id ("" when Teams gave
-        none), or None when it was not delivered: the bot is not installed for them, or Teams
-        refused it. Either is logged, with `about` (e.g. "report 12") and the person's id."""
-        if recipient.address is None:
-            logger.warning("%s: the bot is not installed for person %s", about, recipient.person_id)
-            return None
+    async def draw_new_report(
+        self, session: AsyncSession, person_id: int, report_id: int
+    ) -> Drawn | Unreachable | None:
+        reader = await handling.person_by_id(session, person_id=person_id)
         try:
-            return await self._messenger.send(recipient.address, message)
-        except DeliveryFailed:
-            logger.warning("%s: could not be delivered to person %s", about, recipient.person_id)
+            view = await handling.handling_view(session, report_id=report_id)
+        except ReportNotFound:
             return None
+        if reader is None:
+            return None
+        if reader.address is None:
+            return Unreachable(NOT_INSTALLED)
+        texts = self._texts(reader.language)
+        card = await self._card_for(session, reader, view, texts)
+        summary = texts("handling.new_for_leader", case=view.case_number)
+        return Drawn(reader.address, card_message(card, summary=summary))
+
+    async def new_report_delivered(
+        self, session: AsyncSession, person_id: int, report_id: int, activity_id: str
+    ) -> None:
+        """Keep the card to redraw it later, and the delivery as a read of the report."""
+        reader = await handling.person_by_id(session, person_id=person_id)
+        if reader is None or reader.address is None:
+            return
+        now = self._clock()
+        if activity_id:
+            await handling.record_card(
+                session,
+                report_id=report_id,
+                person_id=person_id,
+                conversation_id=reader.address.conversation_id,
+                activity_id=activity_id,
+                now=now,
+            )
+        view = await handling.handling_view(session, report_id=report_id)
+        if person_id != view.reporter_id:
+            await audit.record_read(
+                session, report_id=report_id, reader_id=person_id, via=audit.DELIVERED, now=now
+            )
+
+    async def draw_card_update(
+        self, session: AsyncSession, person_id: int, report_id: int, card_id: int
+    ) -> Drawn | Unreachable | None:
+        copy = await handling.card_copy(session, card_id=card_id)
+        reader = await handling.person_by_id(session, person_id=person_id)
+        if copy is None or reader is None:
+            return None
+        view = await handling.handling_view(session, report_id=report_id)
+        texts = self._texts(reader.language)
+        card = await self._card_for(session, reader, view, texts)
+        summary = texts("handling.summary", case=view.case_number)
+        return Drawn(copy.address, card_message(card, summary=summary), replaces=copy.activity_id)
+
+    async def draw_outcome(
+        self, session: AsyncSession, person_id: int, report_id: int
+    ) -> Drawn | Unreachable | None:
+        reporter = await handling.person_by_id(session, person_id=person_id)
+        if reporter is None:
+            return None
+        if reporter.address is None:
+            return Unreachable(NOT_INSTALLED)
+        view = await handling.handling_view(session, report_id=report_id)
+        note = await handling.closing_note(session, report_id=report_id)
+        texts = self._texts(reporter.language)
+        text = texts("handling.outcome", case=view.case_number, note=note)
+        return Drawn(reporter.address, MessageFactory.text(text))
 
     # --- «opne avvik» and «vis» -----------------------------------------------------------
 
@@ -157,18 +190,16 @@ class LeaderDesk:
             await turn_context.send_activity(texts("handling.not_found"))
             return
         moved = self._decide(actor, view, request)
-        if isinstance(moved, Refusal):
-            refusal: Refusal | None = moved
-        else:
-            refusal = await self._apply(actor, view, request, moved)
-        if refusal is not None:
-            await turn_context.send_activity(texts(f"handling.refused_{refusal.value}"))
-            if refusal is Refusal.STALE:
-                await self.refresh_cards(request.report_id)
+        applied = (
+            moved if isinstance(moved, Refusal) else await self._apply(actor, view, request, moved)
+        )
+        if isinstance(applied, Refusal):
+            await turn_context.send_activity(texts(f"handling.refused_{applied.value}"))
+            if applied is Refusal.STALE:
+                await self._redraw(request.report_id)
             return
-        await self.refresh_cards(request.report_id)
         done = texts(f"handling.{_KIND[request.op]}")
-        if request.op is Op.CLOSE and not await self._tell_reporter(request.report_id, request):
+        if request.op is Op.CLOSE and not applied:
             done = texts("handling.closed_not_told")
         await turn_context.send_activity(done)
 
@@ -184,7 +215,9 @@ class LeaderDesk:
 
     async def _apply(
         self, actor: Actor, view: HandlingView, request: HandlingRequest, moved: Status
-    ) -> Refusal | None:
+    ) -> Refusal | bool:
+        """The change, with what the outbox sends about it; True when the reporter will be
+        told at once (closing), False when they cannot be reached yet."""
         detail: dict[str, object] = {"from": view.status.value, "to": moved.value}
         measure = None
         if request.measure is not None:
@@ -194,63 +227,41 @@ class LeaderDesk:
             detail["measure"] = request.measure.description
         if request.note is not None:
             detail["note"] = request.note
+        now = self._clock()
         try:
             async with self._sessions() as session, session.begin():
-                await handling.change_report(
+                version = await handling.change_report(
                     session,
                     report_id=view.id,
                     version=request.version,
                     status=moved,
                     actor_id=actor.person_id,
                     kind=_KIND[request.op],
-                    now=self._clock(),
+                    now=now,
                     detail=detail,
                     measure=measure,
                 )
+                # In the same transaction: every copy redrawn, and on closing the reporter told.
+                await handling.enqueue_card_updates(
+                    session, report_id=view.id, version=version, now=now
+                )
+                told = request.op is Op.CLOSE and await handling.enqueue_outcome(
+                    session, report_id=view.id, now=now
+                )
         except StaleReport:
             return Refusal.STALE
-        return None
+        self._ring()
+        return told
 
-    async def refresh_cards(self, report_id: int) -> None:
-        """Redraw every copy of the report's card, for each reader as they may see it."""
-        async with self._sessions() as session:
+    async def _redraw(self, report_id: int) -> None:
+        """Every copy of the report's card, as it stands now (a stale one was pressed)."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
             view = await handling.handling_view(session, report_id=report_id)
-            copies = await handling.cards_of(session, report_id=report_id)
-            readers = {
-                copy.person_id: await handling.person_by_id(session, person_id=copy.person_id)
-                for copy in copies
-            }
-            actors = await self._actors(session, [r for r in readers.values() if r])
-            categories = await load_categories(session)
-        for copy in copies:
-            reader = readers[copy.person_id]
-            if reader is None:
-                continue
-            texts = self._texts(reader.language)
-            card = self._card(actors[reader.person_id], view, texts, categories)
-            summary = texts("handling.summary", case=view.case_number)
-            try:
-                await self._messenger.update(
-                    copy.address, copy.activity_id, card_message(card, summary=summary)
-                )
-            except DeliveryFailed:
-                logger.warning("report %s: a card could not be updated", report_id)
-
-    async def _tell_reporter(self, report_id: int, request: HandlingRequest) -> bool:
-        async with self._sessions() as session:
-            reporter = await handling.reporter_of(session, report_id=report_id)
-            view = await handling.handling_view(session, report_id=report_id)
-        if reporter is None or reporter.address is None:
-            return False
-        texts = self._texts(reporter.language)
-        message = MessageFactory.text(
-            texts("handling.outcome", case=view.case_number, note=request.note or "")
-        )
-        try:
-            await self._messenger.send(reporter.address, message)
-        except DeliveryFailed:
-            return False
-        return True
+            await handling.enqueue_card_updates(
+                session, report_id=report_id, version=view.version, now=now
+            )
+        self._ring()
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -267,13 +278,12 @@ class LeaderDesk:
             today=to_oslo(self._clock()).date(),
         )
 
-    @staticmethod
-    async def _actors(session: AsyncSession, people: list[Recipient]) -> dict[int, Actor]:
-        """What each reader may do, read once per reader."""
-        return {
-            person.person_id: await handling.actor_of(session, aad_object_id=person.aad_object_id)
-            for person in people
-        }
+    async def _card_for(
+        self, session: AsyncSession, reader: Recipient, view: HandlingView, texts: Texts
+    ) -> Card:
+        """The card as this reader may see it now: their rights, their language."""
+        actor = await handling.actor_of(session, aad_object_id=reader.aad_object_id)
+        return self._card(actor, view, texts, await load_categories(session))
 
     async def _record_read(self, view: HandlingView, reader_id: int, via: str) -> None:
         if reader_id == view.reporter_id:  # reading one's own report is no one else's business

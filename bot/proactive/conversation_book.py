@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from botbuilder.schema import Activity
 
-from storage import conversations
+from storage import conversations, outbox
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
 
@@ -36,15 +38,25 @@ def address_of(activity: Activity) -> ConversationAddress | None:
 
 
 class ConversationBook:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(
+        self, sessions: SessionFactory, *, ring: Callable[[], None] = lambda: None
+    ) -> None:
         self._sessions = sessions
         self._remembered: dict[str, ConversationAddress] = {}
+        self._ring = ring  # the outbox's sender: someone it waited for can be reached now
 
     async def remember(self, address: ConversationAddress) -> None:
         if self._remembered.get(address.conversation_id) == address:
             return
         async with self._sessions() as session, session.begin():
             await conversations.remember_conversation(session, address)
+            woken = 0
+            if address.person_aad_object_id and address.conversation_type == "personal":
+                woken = await outbox.wake_person(
+                    session, aad_object_id=address.person_aad_object_id
+                )
+        if woken:
+            self._ring()
         if len(self._remembered) >= _REMEMBERED_MAX:
             self._remembered.clear()
         self._remembered[address.conversation_id] = address

@@ -9,8 +9,10 @@ reported to the caller. The Bot Framework SDK does neither.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,7 +49,35 @@ def steady_limiter(per_second: int) -> AsyncLimiter:
 
 
 class DeliveryFailed(Exception):
-    """Teams would not take the message (and asking again would not help)."""
+    """Teams did not take the message: with the HTTP status (None when no answer came: a
+    timeout, a closed connection), how long Teams asked to wait, and its error code (such as
+    «MessageWritesBlocked»)."""
+
+    def __init__(
+        self,
+        conversation_id: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(conversation_id)
+        self.status = status
+        self.retry_after = retry_after
+        self.code = code
+
+    @property
+    def reason(self) -> str:
+        if self.status is None:
+            return "no answer from Teams (timeout or connection closed)"
+        return f"{self.status} {self.code}" if self.code else str(self.status)
+
+
+def error_code_of(error: BaseException) -> str | None:
+    """The connector's own error code from its error body, when it sent one."""
+    body = getattr(getattr(error, "error", None), "error", None)
+    code = getattr(body, "code", None)
+    return code if isinstance(code, str) and code else None
 
 
 class Messenger(Protocol):
@@ -86,6 +116,10 @@ class RetryPolicy:
     longest_wait: float = 20.0
 
 
+# For the outbox's sender, which keeps its own pace and tries again later, not at once.
+ONE_TRY = RetryPolicy(attempts=1)
+
+
 class TeamsMessenger:
     def __init__(
         self,
@@ -93,7 +127,9 @@ class TeamsMessenger:
         app_id: str,
         *,
         policy: RetryPolicy = RetryPolicy(),
-        limiter_factory: Callable[[], AsyncLimiter] = lambda: steady_limiter(REQUESTS_PER_SECOND),
+        limiter_factory: Callable[[], AsyncLimiter] | None = lambda: steady_limiter(
+            REQUESTS_PER_SECOND
+        ),
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
@@ -124,9 +160,11 @@ class TeamsMessenger:
         self, address: ConversationAddress, action: Callable[[TurnContext], Any]
     ) -> None:
         tenant = address.tenant_id or ""
-        limiter = self._limiters.get(tenant)
-        if limiter is None:
-            limiter = self._limiters[tenant] = self._limiter_factory()
+        limiter: AbstractAsyncContextManager[object] = contextlib.nullcontext()
+        if self._limiter_factory is not None:
+            limiter = self._limiters.get(tenant) or self._limiters.setdefault(
+                tenant, self._limiter_factory()
+            )
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
             stop=stop_after_attempt(self._policy.attempts),
@@ -142,7 +180,12 @@ class TeamsMessenger:
             logger.warning(
                 "proactive message to %s failed (%s)", address.conversation_id, status_of(error)
             )
-            raise DeliveryFailed(address.conversation_id) from error
+            raise DeliveryFailed(
+                address.conversation_id,
+                status=status_of(error),
+                retry_after=_retry_after(error),
+                code=error_code_of(error),
+            ) from error
 
     async def _once(
         self, address: ConversationAddress, action: Callable[[TurnContext], Any]

@@ -3,9 +3,9 @@
 
 When it is due is a pure function of the clock (`nudge_due`); which units is the rule in
 `domain.under_reporting`; the message is `nudge_message`. Each nudge (unit, leader, month) is
-claimed in the database before it is sent, so running `send_due` every hour, after a restart,
-or in two instances at once sends it at most once. One that could not be delivered is not
-tried again that month: its row keeps an empty `sent_at`.
+claimed in the database and put in the outbox in one transaction, so running `queue_due` every
+hour, after a restart, or in two instances at once queues it once; the outbox sends it (or
+keeps it waiting for a leader who has not installed the bot, and says why it failed).
 """
 
 from __future__ import annotations
@@ -13,19 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
-
-from botbuilder.core import MessageFactory
-from botbuilder.schema import Activity
 
 from dialogs.turn import Clock
-from domain.i18n import Catalogues, Texts
+from domain.i18n import Texts
 from domain.oslo_time import OSLO
 from domain.under_reporting import find_under_reporting
+from storage import outbox
 from storage.db import SessionFactory
 from storage.handling import Recipient
-from storage.under_reporting import claim_nudge, leaders_of_units, mark_nudge_sent, unit_figures
+from storage.under_reporting import claim_nudge, leaders_of_units, unit_figures
 
 logger = logging.getLogger(__name__)
 
@@ -96,33 +94,25 @@ def nudge_message(texts: Texts, *, unit_name: str, month: int) -> str:
     return texts("nudge.message", unit=unit_name, tip=tip)
 
 
-class LeaderNotices(Protocol):
-    """What the nudges need of `bot.desks.leader_desk.LeaderDesk`."""
-
-    async def notify(
-        self, recipient: Recipient, message: Activity, *, about: str = ...
-    ) -> str | None: ...
+NUDGE = "nudge"
 
 
 class MonthlyNudges:
     def __init__(
         self,
         sessions: SessionFactory,
-        leader_desk: LeaderNotices,
-        catalogues: Catalogues,
         clock: Clock,
-        default_language: str,
+        *,
+        ring: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
-        self._leaders = leader_desk
-        self._catalogues = catalogues
         self._clock = clock
-        self._default_language = default_language
+        self._ring = ring
 
-    async def send_due(self, stop: asyncio.Event | None = None) -> int:
-        """Send this month's nudges that are due and not yet claimed; returns how many went
-        out. Safe to call at any time, as often as you like. When `stop` is set (the service
-        is shutting down) it ends after the nudge under way; the rest wait for the next run."""
+    async def queue_due(self, stop: asyncio.Event | None = None) -> int:
+        """Queue this month's nudges that are due and not yet claimed; returns how many. Safe
+        to call at any time, as often as you like. When `stop` is set (the service is shutting
+        down) it ends after the nudge under way; the rest wait for the next run."""
         now = self._clock()
         month = nudge_due(now)
         if month is None:
@@ -130,44 +120,45 @@ class MonthlyNudges:
         async with self._sessions() as session:
             flagged = find_under_reporting(await unit_figures(session, now=now))
             leaders = await leaders_of_units(session, [f.unit.unit_id for f in flagged])
-        sent = 0
+        queued = 0
         for unit in flagged:
             for recipient in leaders[unit.unit.unit_id]:
                 if stop is not None and stop.is_set():
-                    return sent
-                if await self._send_one(unit.unit.unit_id, unit.unit.name, recipient, month):
-                    sent += 1
+                    return queued
+                queued += await self._queue_one(unit.unit.unit_id, unit.unit.name, recipient, month)
         if flagged:
             logger.info(
-                "nudges for %s: %d unit(s) flagged, %d nudge(s) sent", month, len(flagged), sent
+                "nudges for %s: %d unit(s) flagged, %d nudge(s) queued", month, len(flagged), queued
             )
-        return sent
+        if queued:
+            self._ring()
+        return queued
 
-    async def _send_one(
+    async def _queue_one(
         self, unit_id: int, unit_name: str, recipient: Recipient, month: int
     ) -> bool:
         async with self._sessions() as session, session.begin():
             nudge_id = await claim_nudge(
                 session, unit_id=unit_id, person_id=recipient.person_id, month=month
             )
-        if nudge_id is None:  # sent (or tried) before: an earlier run, or another instance
-            return False
-        texts = self._catalogues[recipient.language or self._default_language]
-        message = MessageFactory.text(nudge_message(texts, unit_name=unit_name, month=month))
-        about = f"nudge {month} for unit {unit_id}"
-        if await self._leaders.notify(recipient, message, about=about) is None:
-            return False
-        async with self._sessions() as session, session.begin():
-            await mark_nudge_sent(session, nudge_id=nudge_id, now=self._clock())
-        return True
+            if nudge_id is None:  # queued before: an earlier run, or another instance
+                return False
+            return await outbox.enqueue(
+                session,
+                person_id=recipient.person_id,
+                kind=NUDGE,
+                payload={"nudge_id": nudge_id, "unit_name": unit_name, "month": month},
+                dedupe_key=f"{NUDGE}:{unit_id}:{recipient.person_id}:{month}",
+                now=self._clock(),
+            )
 
     async def run(self, stop: asyncio.Event, interval_s: float = 3600) -> None:
-        """Call `send_due` now and then every `interval_s` seconds until `stop` is set. An
+        """Call `queue_due` now and then every `interval_s` seconds until `stop` is set. An
         error is logged and the loop goes on: a database that is down for an hour must not
         end the nudges for good."""
         while not stop.is_set():
             try:
-                await self.send_due(stop)
+                await self.queue_due(stop)
             except Exception:
                 logger.exception("monthly nudges failed; trying again in %s s", interval_s)
             with contextlib.suppress(TimeoutError):  # the interval passed without a stop

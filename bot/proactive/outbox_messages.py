@@ -1,0 +1,96 @@
+"""What each kind of outbox row says, drawn when it is sent: the leader's card for a new
+report, a card redrawn in place, the outcome to the reporter, the monthly nudge, and the word
+to the HMS adviser that someone cannot be reached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from botbuilder.core import MessageFactory
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desks.leader_desk import NOT_INSTALLED, LeaderDesk
+from bot.proactive.nudges import NUDGE, nudge_message
+from bot.proactive.outbox_sender import Drawn, Unreachable
+from dialogs.turn import Clock
+from domain.i18n import Catalogues, Texts
+from storage import handling, organisation, outbox
+from storage.handling import CARD_UPDATE, NEW_REPORT, OUTCOME
+from storage.outbox import OutboxItem
+from storage.under_reporting import mark_nudge_sent
+
+UNREACHABLE = "unreachable"
+# The kinds that go to leaders: when one of them cannot be delivered, the adviser is told.
+_TO_LEADERS = frozenset({NEW_REPORT, CARD_UPDATE, NUDGE})
+
+
+class OutboxMessages:
+    def __init__(
+        self, leaders: LeaderDesk, catalogues: Catalogues, clock: Clock, default_language: str
+    ) -> None:
+        self._leaders = leaders
+        self._catalogues = catalogues
+        self._clock = clock
+        self._default_language = default_language
+
+    async def draw(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
+        payload = item.payload
+        if item.kind == NEW_REPORT:
+            return await self._leaders.draw_new_report(
+                session, item.person_id, payload["report_id"]
+            )
+        if item.kind == CARD_UPDATE:
+            return await self._leaders.draw_card_update(
+                session, item.person_id, payload["report_id"], payload["card_id"]
+            )
+        if item.kind == OUTCOME:
+            return await self._leaders.draw_outcome(session, item.person_id, payload["report_id"])
+        if item.kind == NUDGE:
+            return await self._text(
+                session,
+                item,
+                lambda texts: nudge_message(
+                    texts, unit_name=payload["unit_name"], month=payload["month"]
+                ),
+            )
+        if item.kind == UNREACHABLE:
+            name = await organisation.name_of(session, person_id=payload["person_id"])
+            return await self._text(
+                session, item, lambda texts: texts("outbox.unreachable", name=name or "?")
+            )
+        return None
+
+    async def delivered(self, session: AsyncSession, item: OutboxItem, activity_id: str) -> None:
+        if item.kind == NEW_REPORT:
+            await self._leaders.new_report_delivered(
+                session, item.person_id, item.payload["report_id"], activity_id
+            )
+        elif item.kind == NUDGE:
+            await mark_nudge_sent(session, nudge_id=item.payload["nudge_id"], now=self._clock())
+
+    async def unreachable(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
+        """Each adviser hears once of each leader the bot cannot write to."""
+        if item.kind not in _TO_LEADERS:
+            return
+        for adviser in await organisation.adviser_ids(session):
+            if adviser == item.person_id:
+                continue
+            await outbox.enqueue(
+                session,
+                person_id=adviser,
+                kind=UNREACHABLE,
+                payload={"person_id": item.person_id},
+                dedupe_key=f"{UNREACHABLE}:{item.person_id}:{adviser}",
+                now=self._clock(),
+            )
+
+    async def _text(
+        self, session: AsyncSession, item: OutboxItem, say: Callable[[Texts], str]
+    ) -> Drawn | Unreachable | None:
+        recipient = await handling.person_by_id(session, person_id=item.person_id)
+        if recipient is None:
+            return None
+        if recipient.address is None:
+            return Unreachable(NOT_INSTALLED)
+        texts = self._catalogues[recipient.language or self._default_language]
+        return Drawn(recipient.address, MessageFactory.text(say(texts)))
