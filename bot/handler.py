@@ -131,7 +131,8 @@ def _fingerprint(activity: Activity) -> str:
     sender = activity.from_property.id if activity.from_property else ""
     value = json.dumps(activity.value, sort_keys=True, default=str)
     content = "\x1f".join((sender or "", activity.text or "", value))
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+    # surrogatepass: JSON may carry a lone surrogate (the fuzzer sent one), which is still text.
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _is_personal(activity: Activity) -> bool:

@@ -449,6 +449,8 @@ def _found(name: str, service_url: str) -> dict[str, Any]:
     elif name == "handle-beyond-integer":
         activity["value"] = {"action": "avvik.handle", "op": "acknowledge", "report": 2**40}
         activity["value"]["version"] = 1
+    elif name == "lone-surrogate":  # JSON may escape half a character; still text to us
+        activity["text"] = "meld avvik \ud800"
     elif name == "card-action-invoke-without-value":
         activity.update(type="invoke", name="adaptiveCard/action")
         del activity["text"]
@@ -470,6 +472,7 @@ def _found(name: str, service_url: str) -> dict[str, Any]:
         ("member-that-is-null", 201),
         ("show-beyond-integer", 201),
         ("handle-beyond-integer", 201),
+        ("lone-surrogate", 201),
         ("card-action-invoke-without-value", 501),
         ("card-action-invoke-with-odd-action", 501),
     ],
