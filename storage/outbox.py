@@ -20,7 +20,14 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import ConversationRef, OutboxRow, OutboxSender, Person
+from storage.models import (
+    ConversationRef,
+    OutboxRow,
+    OutboxSender,
+    Person,
+    PersonRole,
+    UnitLeader,
+)
 from storage.sql import insert_for
 
 QUEUED, SENT, FAILED, WAITING = "queued", "sent", "failed", "waiting"
@@ -271,3 +278,93 @@ async def outbox_status(session: AsyncSession, *, now: datetime) -> OutboxStatus
         waiting=await by_reason(WAITING),
         oldest_due_seconds=(now - oldest).total_seconds() if oldest is not None else None,
     )
+
+
+# ---- who can be reached ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One person as the bot can reach them now."""
+
+    person_id: int
+    aad_object_id: str
+    name: str
+    roles: tuple[str, ...]
+    leads: bool  # leads or is deputy of a unit: told of its reports
+    reachable: bool
+    reason: str | None  # why not, or why the last message to them failed
+    waiting: int  # messages waiting for them
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "aad_object_id": self.aad_object_id,
+            "name": self.name,
+            "roles": list(self.roles),
+            "leads_a_unit": self.leads,
+            "reachable": self.reachable,
+            "reason": self.reason,
+            "waiting": self.waiting,
+        }
+
+
+NO_CHAT = "no chat with the bot: the app is not installed for them"
+
+
+async def reach(session: AsyncSession) -> list[Reach]:
+    """Everyone the organisation lists, whether the bot can write to them, and if not why:
+    no chat with the bot, or Teams refused the last message (the app was removed, writes
+    blocked). Those who cannot be reached first, leaders first among them."""
+    people = (await session.scalars(select(Person).order_by(col(Person.name)))).all()
+    chats = set(
+        await session.scalars(
+            select(col(ConversationRef.person_aad_object_id)).where(
+                col(ConversationRef.conversation_type) == "personal"
+            )
+        )
+    )
+    roles: dict[int, list[str]] = {}
+    for person_id, role in await session.execute(
+        select(col(PersonRole.person_id), col(PersonRole.role)).order_by(col(PersonRole.role))
+    ):
+        roles.setdefault(person_id, []).append(role)
+    leaders = set(await session.scalars(select(col(UnitLeader.person_id))))
+    waiting = dict(
+        (
+            await session.execute(
+                select(col(OutboxRow.person_id), func.count())
+                .where(col(OutboxRow.status) == WAITING)
+                .group_by(col(OutboxRow.person_id))
+            )
+        ).all()
+    )
+    # The last message that was settled, sent or failed: a failure that a later message
+    # got past is over.
+    last: dict[int, str | None] = {}
+    settled = await session.execute(
+        select(col(OutboxRow.person_id), col(OutboxRow.status), col(OutboxRow.last_error))
+        .where(col(OutboxRow.status).in_([SENT, FAILED]))
+        .order_by(col(OutboxRow.id))
+    )
+    for person_id, status, error in settled:
+        last[person_id] = (error or "refused") if status == FAILED else None
+    found = []
+    for person in people:
+        assert person.id is not None
+        has_chat = person.aad_object_id in chats
+        refused = last.get(person.id)
+        reachable = has_chat and refused is None
+        reason = NO_CHAT if not has_chat else (f"Teams refused: {refused}" if refused else None)
+        found.append(
+            Reach(
+                person.id,
+                person.aad_object_id,
+                person.name,
+                tuple(roles.get(person.id, ())),
+                person.id in leaders,
+                reachable,
+                reason,
+                int(waiting.get(person.id, 0)),
+            )
+        )
+    return sorted(found, key=lambda r: (r.reachable, not r.leads, r.name.casefold()))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from botbuilder.integration.aiohttp import CloudAdapter
+from sqlalchemy import delete
 from sqlmodel import col, select, update
 
 from bot.app import build_adapter
@@ -32,7 +33,7 @@ from bot.proactive.outbox_sender import (
 from storage import outbox
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory
-from storage.models import OutboxRow, Person
+from storage.models import ConversationRef, OutboxRow, Person
 from tests.chat import CATALOGUES, EN, NN
 from tests.fake_connector import FakeConnector
 from tests.voss_org import make_voss
@@ -277,3 +278,36 @@ async def test_outbox_status(
     assert status["sent"] == 2
     assert status["failed"] == {"404 Failed": 1}
     assert (status["queued"], status["unreachable"]) == (1, {})
+
+
+async def test_who_can_be_reached_and_why_not(
+    post: Post, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Liv and Siri have chats with the bot; Teams refused Siri's last message; Lars and the
+    others never opened the bot, and Lars has a message waiting."""
+    async with post.sessions() as session, session.begin():
+        await session.execute(
+            delete(ConversationRef).where(col(ConversationRef.person_aad_object_id) == "aad-lars")
+        )
+    post.connector.refused.add("a:1siri-personal")
+    await post.queue("liv")
+    await post.queue("lars")
+    await post.queue("siri")
+    await post.sender().drain()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("AVVIK_ENV_FILE", "/dev/null")
+    monkeypatch.setenv("AVVIK_LOG_LEVEL", "WARNING")
+    assert await asyncio.to_thread(main, ["reach", "--json"]) == 0
+    people = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert people["Liv Leiar"]["reachable"] is True
+    assert (people["Lars Nestleiar"]["reason"], people["Lars Nestleiar"]["waiting"]) == (
+        "no chat with the bot: the app is not installed for them",
+        1,
+    )
+    assert people["Siri Sjef"]["reason"] == "Teams refused: 403 Failed"
+    assert people["Siri Sjef"]["reachable"] is False
+    assert await asyncio.to_thread(main, ["reach"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].startswith("The bot can write to ")
+    # Leaders first among those who cannot be reached.
+    assert text[2].startswith("  Lars Nestleiar (leiar): no chat with the bot")

@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     history_cli.add_parser(commands)
     categories_cli.add_parser(commands)
     outbox_cli.add_parser(commands)
+    outbox_cli.add_reach_parser(commands)
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
     return parser
@@ -267,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return categories_cli.run(settings, args)
     if args.command == outbox_cli.COMMAND:
         return outbox_cli.run(settings, args)
+    if args.command == outbox_cli.REACH:
+        return outbox_cli.run_reach(settings, args)
     if args.command == sick_leave_cli.COMMAND:
         return sick_leave_cli.run(settings, args)
     if args.command == under_reporting_cli.COMMAND:

@@ -1,6 +1,6 @@
 """`python -m bot outbox status [--json]`: what the outbox holds (docs/outbox.md) — queued, due
 now, sent, failed by reason, waiting for people the bot cannot reach yet, and how long the
-oldest due message has waited."""
+oldest due message has waited. `python -m bot reach [--json]`: who the bot can write to."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 from bot.config import Settings
 from storage.db import database
 from storage.migrate import upgrade
-from storage.outbox import OutboxStatus, outbox_status
+from storage.outbox import OutboxStatus, Reach, outbox_status, reach
 from storage.types import utcnow
 
 COMMAND = "outbox"
@@ -50,4 +50,44 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(status.as_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write("\n".join(status_lines(status)) + "\n")
+    return 0
+
+
+# ---- python -m bot reach --------------------------------------------------------------------
+
+REACH = "reach"
+
+
+def add_reach_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        REACH, help="who in the organisation the bot can write to, who not, and why"
+    )
+    parser.add_argument("--json", action="store_true", help="as JSON")
+
+
+async def _reach(database_url: str) -> list[Reach]:
+    async with database(database_url) as sessions, sessions() as session:
+        return await reach(session)
+
+
+def reach_lines(people: list[Reach]) -> list[str]:
+    cannot = [p for p in people if not p.reachable]
+    lines = [f"The bot can write to {len(people) - len(cannot)} of {len(people)} people."]
+    if cannot:
+        lines.append("Cannot be reached:")
+    for person in cannot:
+        roles = ", ".join(person.roles) or "tilsett"
+        waiting = f"; {person.waiting} message(s) waiting" if person.waiting else ""
+        lines.append(f"  {person.name or person.aad_object_id} ({roles}): {person.reason}{waiting}")
+    return lines
+
+
+def run_reach(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade(settings.database_url)
+    people = asyncio.run(_reach(settings.database_url))
+    if args.json:
+        document = [person.as_json() for person in people]
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(reach_lines(people)) + "\n")
     return 0
