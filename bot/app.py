@@ -27,6 +27,7 @@ from bot.desks.report_desk import SqlReportDesk
 from bot.desks.statistics_desk import StatisticsDesk
 from bot.edge.activity_guard import MAX_BODY_BYTES, read_activity_body
 from bot.edge.connector_reuse import AuthenticationUnavailable, ReusingAuthentication
+from bot.edge.metrics import Metrics, metrics_app
 from bot.edge.turn_errors import make_turn_error_handler
 from bot.handler import AvvikBot
 from bot.logs import request_ids
@@ -53,6 +54,7 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", AvvikBot)
 OUTBOX = web.AppKey("outbox", OutboxSender)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def build_sender(
     clock: Clock,
     messenger: Messenger,
     bell: asyncio.Event,
+    *,
+    on_throttled: Callable[[], None] = lambda: None,
 ) -> OutboxSender:
     """The outbox's sender: the one way the bot's own messages leave (bot.proactive)."""
     catalogues = Catalogues()
@@ -123,6 +127,7 @@ def build_sender(
         clock,
         SenderSettings(tenant_rate=settings.outbox_rate),
         bell=bell,
+        on_throttled=on_throttled,
     )
 
 
@@ -149,9 +154,20 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
     sessions = session_factory(engine)
     bell = asyncio.Event()
     bot = build_bot(settings, sessions, app[CLOCK], ring=bell.set)
-    adapter.on_turn_error = make_turn_error_handler(bot.texts_for_locale)
-    sender = build_sender(settings, sessions, app[CLOCK], messenger, bell)
+    metrics = app[METRICS]
+    adapter.on_turn_error = make_turn_error_handler(
+        bot.texts_for_locale, on_failure=metrics.failed_turns.inc
+    )
+    sender = build_sender(
+        settings, sessions, app[CLOCK], messenger, bell, on_throttled=metrics.throttled.inc
+    )
     app[ADAPTER], app[BOT], app[OUTBOX] = adapter, bot, sender
+    scraping = None
+    if settings.metrics:
+        scraping = web.AppRunner(metrics_app(metrics, sessions), access_log=None)
+        await scraping.setup()
+        await web.TCPSite(scraping, settings.metrics_host, settings.metrics_port).start()
+        logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
     if settings.nudges:
@@ -163,6 +179,8 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
         stop.set()
         # The nudges end at once, or after the one under way; the sender after its batch.
         await asyncio.gather(*tasks, return_exceptions=True)
+        if scraping is not None:
+            await scraping.cleanup()
         await adapter.bot_framework_authentication.close()
         await engine.dispose()
 
@@ -177,6 +195,7 @@ async def _messages(request: web.Request) -> web.Response:
             content_type="application/json",
         ) from None
     adapter, bot = request.app[ADAPTER], request.app[BOT]
+    request.app[METRICS].turns.inc()
     try:
         invoke = await adapter.process_activity(
             request.headers.get("Authorization", ""), activity, bot.on_turn
@@ -226,6 +245,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[request_ids])
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(_bot_lifetime)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)

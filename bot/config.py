@@ -61,6 +61,10 @@ class Settings:
     nudges: bool = False
     # Teams' limit per app and tenant, shared by every sender process (docs/outbox.md).
     outbox_rate: int = 50
+    # GET /metrics on a port of its own, when asked for (bot/edge/metrics.py).
+    metrics: bool = False
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
 
     @property
     def auth_enabled(self) -> bool:
@@ -109,6 +113,9 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
             f"not {retention_text!r}"
         )
 
+    metrics_port = get("AVVIK_METRICS_PORT", "9464")
+    if not metrics_port.isdigit() or not 0 < int(metrics_port) < 65536:
+        raise SettingsError(f"AVVIK_METRICS_PORT must be a port number, not {metrics_port!r}")
     outbox_rate = get("AVVIK_OUTBOX_RATE", "50")
     if not outbox_rate.isascii() or not outbox_rate.isdigit() or not 1 <= int(outbox_rate) <= 50:
         raise SettingsError(
@@ -151,4 +158,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         link_secret=link_secret,
         nudges=get("AVVIK_NUDGES", "0" if dev_mode else "1").lower() in _TRUE,
         outbox_rate=int(outbox_rate),
+        metrics=is_true(get("AVVIK_METRICS")),
+        metrics_host=get("AVVIK_METRICS_HOST", "127.0.0.1"),
+        metrics_port=int(metrics_port),
     )

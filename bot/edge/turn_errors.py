@@ -35,8 +35,13 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
-def make_turn_error_handler(texts_for_locale: Callable[[str | None], Texts]) -> TurnErrorHandler:
+def make_turn_error_handler(
+    texts_for_locale: Callable[[str | None], Texts],
+    *,
+    on_failure: Callable[[], None] = lambda: None,
+) -> TurnErrorHandler:
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        on_failure()
         logger.error("turn failed (activity type %s)", turn_context.activity.type, exc_info=error)
         texts = turn_context.turn_state.get(TEXTS_KEY)
         if not isinstance(texts, Texts):

@@ -154,7 +154,9 @@ class OutboxSender:
         *,
         owner: str | None = None,
         bell: asyncio.Event | None = None,
+        on_throttled: Callable[[], None] = lambda: None,
     ) -> None:
+        self._on_throttled = on_throttled
         self._sessions = sessions
         self._messenger = messenger
         self._drawer = drawer
@@ -335,6 +337,8 @@ class OutboxSender:
 
     async def _failed(self, item: OutboxItem, failed: DeliveryFailed) -> None:
         reason = failed.reason
+        if failed.status == 429:
+            self._on_throttled()
         async with self._sessions() as session, session.begin():
             if failed.status == 403 and failed.code == BLOCKED:
                 await outbox.mark_failed(session, item_id=item.id, owner=self.owner, error=reason)
