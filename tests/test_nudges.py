@@ -160,7 +160,10 @@ class World:
             return [(n.unit_id, n.person_id, n.month, n.sent_at is not None) for n in found]
 
 
-async def opened_the_bot(sessions: SessionFactory, *names: str) -> None:
+async def opened_the_bot(
+    sessions: SessionFactory, *names: str, service_url: str = "http://127.0.0.1:1/"
+) -> None:
+    """These people of Voss have a personal chat with the bot (`a:1<name>-personal`)."""
     async with sessions() as session, session.begin():
         for name in names:
             await remember_conversation(
@@ -170,9 +173,9 @@ async def opened_the_bot(sessions: SessionFactory, *names: str) -> None:
                     "personal",
                     f"aad-{name}",
                     "msteams",
-                    "http://127.0.0.1:1/",
-                    "tenant",
-                    "28:bot",
+                    service_url,
+                    "tenant-voss",
+                    "28:avviksboten",
                 ),
             )
 

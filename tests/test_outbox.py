@@ -31,11 +31,11 @@ from bot.proactive.outbox_sender import (
     SenderSettings,
 )
 from storage import outbox
-from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory
 from storage.models import ConversationRef, OutboxRow, Person
 from tests.chat import CATALOGUES, EN, NN
 from tests.fake_connector import FakeConnector
+from tests.test_nudges import opened_the_bot
 from tests.voss_org import make_voss
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -86,20 +86,7 @@ class Post:
 @pytest.fixture
 async def post(sessions: SessionFactory, connector: FakeConnector) -> AsyncIterator[Post]:
     await make_voss(sessions)
-    async with sessions() as session, session.begin():
-        for name in ("liv", "lars", "siri", "hanne"):
-            await remember_conversation(
-                session,
-                ConversationAddress(
-                    f"a:1{name}-personal",
-                    "personal",
-                    f"aad-{name}",
-                    "msteams",
-                    connector.url,
-                    "tenant-voss",
-                    "28:avviksboten",
-                ),
-            )
+    await opened_the_bot(sessions, "liv", "lars", "siri", "hanne", service_url=connector.url)
     async with sessions() as session:
         people = await session.scalars(select(Person))
         ids = {p.aad_object_id[4:]: p.id for p in people if p.id is not None}
