@@ -368,16 +368,17 @@ async def enqueue_report_notices(session: AsyncSession, *, report_id: int, now: 
 
 
 async def enqueue_card_updates(
-    session: AsyncSession, *, report_id: int, version: int, now: datetime
+    session: AsyncSession, *, report_id: int, version: int, now: datetime, again: str = ""
 ) -> None:
-    """Every copy of the report's card, to be redrawn as it stands at `version`."""
+    """Every copy of the report's card, to be redrawn as it stands at `version`; `again`
+    (a moment) asks once more for copies redrawn at that version before."""
     for copy in await cards_of(session, report_id=report_id):
         await outbox.enqueue(
             session,
             person_id=copy.person_id,
             kind=CARD_UPDATE,
             payload={"report_id": report_id, "card_id": copy.card_id},
-            dedupe_key=f"{CARD_UPDATE}:{copy.card_id}:{version}",
+            dedupe_key=f"{CARD_UPDATE}:{copy.card_id}:{version}{again}",
             now=now,
         )
 

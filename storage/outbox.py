@@ -155,17 +155,22 @@ async def mark_failed(session: AsyncSession, *, item_id: int, owner: str, error:
     )
 
 
-async def fail_person(session: AsyncSession, *, person_id: int, error: str) -> int:
+async def release(session: AsyncSession, *, item_id: int, owner: str) -> bool:
+    """Give a held row back unsent, as it was (a stop, or a lease about to run out)."""
+    return await _finish(session, item_id, owner)
+
+
+async def fail_person(session: AsyncSession, *, person_id: int, owner: str, error: str) -> int:
     """Every queued or waiting row to a person, failed with `error` (Teams blocks writes to
-    their chat: asking again would only hammer it)."""
+    their chat: asking again would only hammer it); rows another sender holds are its own."""
     result = await session.execute(
         update(OutboxRow)
         .where(
             col(OutboxRow.person_id) == person_id,
             col(OutboxRow.status).in_([QUEUED, WAITING]),
-            col(OutboxRow.lease_owner).is_(None),
+            or_(col(OutboxRow.lease_owner).is_(None), col(OutboxRow.lease_owner) == owner),
         )
-        .values(status=FAILED, last_error=error[:ERROR_MAX])
+        .values(status=FAILED, last_error=error[:ERROR_MAX], lease_owner=None, lease_expires=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -30,7 +30,7 @@ from bot.proactive.outbox_sender import (
     OutboxSender,
     SenderSettings,
 )
-from storage import outbox
+from storage import handling, outbox
 from storage.db import SessionFactory
 from storage.models import ConversationRef, OutboxRow, Person
 from tests.chat import CATALOGUES, EN, NN
@@ -298,3 +298,56 @@ async def test_who_can_be_reached_and_why_not(
     assert text[0].startswith("The bot can write to ")
     # Leaders first among those who cannot be reached.
     assert text[2].startswith("  Lars Nestleiar (leiar): no chat with the bot")
+
+
+async def test_a_failure_after_teams_took_it_never_sends_it_again(
+    post: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording what a sent message means fails (the database hiccups): it stays sent once."""
+
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(OutboxMessages, "delivered", broken)
+    await post.queue("liv")
+    await post.sender().drain()
+    post.clock.now += timedelta(hours=1)
+    await post.sender().drain()
+    assert len(liv(post.connector)) == 1
+    assert [r.status for r in await post.rows()] == ["sent"]
+
+
+async def test_a_leader_who_left_the_unit_is_not_sent_its_report(
+    post: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Liv's card waited; meanwhile she stopped leading the school: it is not sent to her."""
+    from storage.models import Report, UnitLeader
+
+    async with post.sessions() as session, session.begin():
+        school = await session.scalar(
+            select(col(UnitLeader.unit_id)).where(col(UnitLeader.person_id) == post.ids["liv"])
+        )
+        report = Report(
+            case_number="2026-0001",
+            submission_key="k" * 32,
+            unit_id=school,
+            location="Skuleplassen",
+            occurred_at=NOW,
+            reported_at=NOW,
+            reported_month=202611,
+            description="Ein elev sparka ein tilsett på leggen i gymsalen.",
+            harm="injury",
+            category="violence_threats",
+            severity="medium",
+        )
+        session.add(report)
+        await session.flush()
+        await handling.enqueue_report_notices(session, report_id=report.id, now=NOW)
+        await session.execute(
+            delete(UnitLeader).where(col(UnitLeader.person_id) == post.ids["liv"])
+        )
+    await post.sender().drain()
+    assert liv(post.connector) == []
+    assert len(post.connector.sent["a:1lars-personal"]) == 1  # the deputy still leads it
+    statuses = {r.person_id: (r.status, r.last_error) for r in await post.rows()}
+    assert statuses[post.ids["liv"]] == ("failed", "nothing to say any more")

@@ -72,6 +72,8 @@ class LeaderDesk:
             return None
         if reader is None:
             return None
+        if not await self._may_view(session, reader, view):
+            return None  # no longer theirs to read (they left the unit): nothing to send
         if reader.address is None:
             return Unreachable(NOT_INSTALLED)
         texts = self._texts(reader.language)
@@ -80,19 +82,22 @@ class LeaderDesk:
         return Drawn(reader.address, card_message(card, summary=summary))
 
     async def new_report_delivered(
-        self, session: AsyncSession, person_id: int, report_id: int, activity_id: str
+        self,
+        session: AsyncSession,
+        person_id: int,
+        report_id: int,
+        address: ConversationAddress,
+        activity_id: str,
     ) -> None:
-        """Keep the card to redraw it later, and the delivery as a read of the report."""
-        reader = await handling.person_by_id(session, person_id=person_id)
-        if reader is None or reader.address is None:
-            return
+        """Keep the card (in the chat it went to) to redraw it later, and the delivery as a
+        read of the report."""
         now = self._clock()
         if activity_id:
             await handling.record_card(
                 session,
                 report_id=report_id,
                 person_id=person_id,
-                conversation_id=reader.address.conversation_id,
+                conversation_id=address.conversation_id,
                 activity_id=activity_id,
                 now=now,
             )
@@ -109,7 +114,12 @@ class LeaderDesk:
         reader = await handling.person_by_id(session, person_id=person_id)
         if copy is None or reader is None:
             return None
-        view = await handling.handling_view(session, report_id=report_id)
+        try:
+            view = await handling.handling_view(session, report_id=report_id)
+        except ReportNotFound:
+            return None
+        if not await self._may_view(session, reader, view):
+            return None
         texts = self._texts(reader.language)
         card = await self._card_for(session, reader, view, texts)
         summary = texts("handling.summary", case=view.case_number)
@@ -123,7 +133,10 @@ class LeaderDesk:
             return None
         if reporter.address is None:
             return Unreachable(NOT_INSTALLED)
-        view = await handling.handling_view(session, report_id=report_id)
+        try:
+            view = await handling.handling_view(session, report_id=report_id)
+        except ReportNotFound:
+            return None
         note = await handling.closing_note(session, report_id=report_id)
         texts = self._texts(reporter.language)
         text = texts("handling.outcome", case=view.case_number, note=note)
@@ -259,7 +272,11 @@ class LeaderDesk:
         async with self._sessions() as session, session.begin():
             view = await handling.handling_view(session, report_id=report_id)
             await handling.enqueue_card_updates(
-                session, report_id=report_id, version=view.version, now=now
+                session,
+                report_id=report_id,
+                version=view.version,
+                now=now,
+                again=f":redraw:{now.isoformat()}",
             )
         self._ring()
 
@@ -277,6 +294,11 @@ class LeaderDesk:
             can_handle=may_handle(actor, view.scope),
             today=to_oslo(self._clock()).date(),
         )
+
+    @staticmethod
+    async def _may_view(session: AsyncSession, reader: Recipient, view: HandlingView) -> bool:
+        actor = await handling.actor_of(session, aad_object_id=reader.aad_object_id)
+        return may_view(actor, view.scope)
 
     async def _card_for(
         self, session: AsyncSession, reader: Recipient, view: HandlingView, texts: Texts

@@ -15,6 +15,7 @@ from bot.proactive.outbox_sender import Drawn, Unreachable
 from dialogs.turn import Clock
 from domain.i18n import Catalogues, Texts
 from storage import handling, organisation, outbox
+from storage.conversations import ConversationAddress
 from storage.handling import CARD_UPDATE, NEW_REPORT, OUTCOME
 from storage.outbox import OutboxItem
 from storage.under_reporting import mark_nudge_sent
@@ -60,10 +61,16 @@ class OutboxMessages:
             )
         return None
 
-    async def delivered(self, session: AsyncSession, item: OutboxItem, activity_id: str) -> None:
+    async def delivered(
+        self,
+        session: AsyncSession,
+        item: OutboxItem,
+        address: ConversationAddress,
+        activity_id: str,
+    ) -> None:
         if item.kind == NEW_REPORT:
             await self._leaders.new_report_delivered(
-                session, item.person_id, item.payload["report_id"], activity_id
+                session, item.person_id, item.payload["report_id"], address, activity_id
             )
         elif item.kind == NUDGE:
             await mark_nudge_sent(session, nudge_id=item.payload["nudge_id"], now=self._clock())

@@ -42,7 +42,7 @@ BLOCKED = "MessageWritesBlocked"
 # Per conversation: at most this many sends in each window of so many seconds.
 CONVERSATION_WINDOWS = ((1.0, 7), (2.0, 8), (30.0, 60))
 _LONGEST_WINDOW = max(seconds for seconds, _ in CONVERSATION_WINDOWS)
-_MARGIN = 0.98
+_MARGIN = 0.5  # messages per second each sender keeps under its share
 _CONVERSATIONS_KEPT = 10_000
 
 
@@ -80,12 +80,24 @@ class MessageDrawer(Protocol):
         """The message; Unreachable when the person has no chat with the bot; None when there
         is nothing to say any more."""
 
-    async def delivered(self, session: AsyncSession, item: OutboxItem, activity_id: str) -> None:
-        """Record what sending it means (a card to redraw later, a read), in the transaction
-        that marks it sent."""
+    async def delivered(
+        self,
+        session: AsyncSession,
+        item: OutboxItem,
+        address: ConversationAddress,
+        activity_id: str,
+    ) -> None:
+        """Record what sending it to `address` means (a card to redraw later, a read)."""
 
     async def unreachable(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
         """Tell whoever must know that the person cannot be reached."""
+
+
+@dataclass
+class _Sent:
+    """Whether Teams took the message: after that, nothing may send it again."""
+
+    done: bool = False
 
 
 class Pacer:
@@ -185,6 +197,7 @@ class OutboxSender:
         beat = asyncio.create_task(self._heartbeats(stop), name="outbox-heartbeat")
         try:
             while not stop.is_set():
+                self._wake.clear()  # a ring from now on is for the next look
                 try:
                     sent = await self.send_due(stop)
                 except Exception:
@@ -192,7 +205,6 @@ class OutboxSender:
                     sent = 0
                 if sent:
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         _first(stop.wait(), self._wake.wait()), self._settings.poll_seconds
@@ -236,7 +248,11 @@ class OutboxSender:
             by_person: dict[int, list[OutboxItem]] = {}
             for item in items:
                 by_person.setdefault(item.person_id, []).append(item)
-            await asyncio.gather(*(self._send_in_order(group) for group in by_person.values()))
+            claimed = time.monotonic()
+            await asyncio.gather(
+                *(self._send_in_order(group, claimed, stop) for group in by_person.values()),
+                return_exceptions=True,
+            )
             return len(items)
         finally:
             self._busy -= 1
@@ -264,17 +280,40 @@ class OutboxSender:
         except Exception:
             logger.warning("outbox heartbeat failed", exc_info=True)
 
-    async def _send_in_order(self, items: list[OutboxItem]) -> None:
+    async def _send_in_order(
+        self, items: list[OutboxItem], claimed: float, stop: asyncio.Event | None
+    ) -> None:
         for item in items:
-            await self._send_held(item)
-
-    async def _send_held(self, item: OutboxItem) -> None:
-        async with self._slots:
-            try:
-                await self._send(item)
-            except Exception:
-                logger.exception("outbox row %s could not be sent; it is tried again", item.id)
+            # A stop, or a lease that would run out before this one is sent: leave it, unsent
+            # and free, to the next claim (this sender's or another's) rather than risk two.
+            stale = time.monotonic() - claimed > self._settings.lease.total_seconds() / 2
+            if (stop is not None and stop.is_set()) or stale:
                 async with self._sessions() as session, session.begin():
+                    await outbox.release(session, item_id=item.id, owner=self.owner)
+                continue
+            if await self._send_held(item):
+                break  # Teams blocks this chat: the rest to this person failed with it
+
+    async def _send_held(self, item: OutboxItem) -> bool:
+        """Send one row; True when Teams blocks writes to the person."""
+        async with self._slots:
+            sent = _Sent()
+            try:
+                await self._send(item, sent)
+            except Exception:
+                if sent.done:
+                    # Teams has it; only the record failed. The row stays held until its lease
+                    # ends and is then sent again: the one documented duplicate, not a loop.
+                    logger.exception("outbox row %s was sent but could not be recorded", item.id)
+                    return False
+                logger.exception("outbox row %s could not be sent", item.id)
+                async with self._sessions() as session, session.begin():
+                    if item.attempts + 1 >= self._settings.max_attempts:
+                        error = f"gave up after {item.attempts + 1} tries: the bot failed"
+                        await outbox.mark_failed(
+                            session, item_id=item.id, owner=self.owner, error=error
+                        )
+                        return False
                     await outbox.retry_later(
                         session,
                         item_id=item.id,
@@ -282,21 +321,22 @@ class OutboxSender:
                         not_before=self._clock() + timedelta(seconds=self._backoff(item)),
                         error="the bot failed drawing or sending it",
                     )
+            return False
 
-    async def _send(self, item: OutboxItem) -> None:
+    async def _send(self, item: OutboxItem, sent: _Sent) -> bool:
         async with self._sessions() as session, session.begin():
             drawn = await self._drawer.draw(session, item)
             if drawn is None:
                 await outbox.mark_failed(
                     session, item_id=item.id, owner=self.owner, error="nothing to say any more"
                 )
-                return
+                return False
             if isinstance(drawn, Unreachable):
                 if await outbox.mark_waiting(
                     session, item_id=item.id, owner=self.owner, error=drawn.reason
                 ):
                     await self._drawer.unreachable(session, item, drawn.reason)
-                return
+                return False
         await self._pace(drawn.address)
         try:
             if drawn.replaces is not None:
@@ -305,28 +345,38 @@ class OutboxSender:
             else:
                 activity_id = await self._messenger.send(drawn.address, drawn.activity)
         except DeliveryFailed as failed:
-            await self._failed(item, failed)
-            return
+            return await self._failed(item, failed)
+        sent.done = True
         async with self._sessions() as session, session.begin():
-            if await outbox.mark_sent(
+            recorded = await outbox.mark_sent(
                 session, item_id=item.id, owner=self.owner, now=self._clock()
-            ):
-                await self._drawer.delivered(session, item, activity_id)
-            else:
-                logger.warning("outbox row %s was sent after its lease ran out", item.id)
+            )
+        if not recorded:
+            logger.warning("outbox row %s was sent after its lease ran out", item.id)
+            return False
+        # What sending it means (a card to redraw later, a read), apart: should it fail, the
+        # message is still sent once.
+        try:
+            async with self._sessions() as session, session.begin():
+                await self._drawer.delivered(session, item, drawn.address, activity_id)
+        except Exception:
+            logger.exception("outbox row %s: recording what it meant failed", item.id)
+        return False
 
     async def _pace(self, address: ConversationAddress) -> None:
-        wait = self._windows.reserve(address.conversation_id)
-        if wait > 0:
-            await asyncio.sleep(wait)
         tenant = address.tenant_id or ""
         pacer = self._pacers.setdefault(tenant, Pacer(time.monotonic))
         await pacer.turn(self._share)
+        # Booked when it is about to go, so the windows hold the real moments of sending.
+        wait = self._windows.reserve(address.conversation_id)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _share(self) -> float:
-        """This sender's part of the tenant's rate, a little under it: two senders' slots
-        fall at independent moments, and any one second must hold no more than the rate."""
-        return max(1.0, _MARGIN * self._settings.tenant_rate / self._senders)
+        """This sender's part of the tenant's rate, half a message a second under it: the
+        senders' slots fall at independent moments, and any one second must hold no more than
+        the rate."""
+        return max(0.1, self._settings.tenant_rate / self._senders - _MARGIN)
 
     def _backoff(self, item: OutboxItem, retry_after: float | None = None) -> float:
         ceiling = min(
@@ -335,24 +385,28 @@ class OutboxSender:
         )
         return max(random.uniform(0, ceiling), retry_after or 0.0)  # noqa: S311  (jitter)
 
-    async def _failed(self, item: OutboxItem, failed: DeliveryFailed) -> None:
+    async def _failed(self, item: OutboxItem, failed: DeliveryFailed) -> bool:
+        """Record the refusal; True when Teams blocks writes to the person."""
         reason = failed.reason
         if failed.status == 429:
             self._on_throttled()
         async with self._sessions() as session, session.begin():
             if failed.status == 403 and failed.code == BLOCKED:
                 await outbox.mark_failed(session, item_id=item.id, owner=self.owner, error=reason)
-                stopped = await outbox.fail_person(session, person_id=item.person_id, error=reason)
+                stopped = await outbox.fail_person(
+                    session, person_id=item.person_id, owner=self.owner, error=reason
+                )
                 logger.warning(
                     "Teams blocks messages to person %s; %d more stopped", item.person_id, stopped
                 )
+                return True
             elif failed.status is None or failed.status in RETRIED:
                 if item.attempts + 1 >= self._settings.max_attempts:
                     error = f"gave up after {item.attempts + 1} tries: {reason}"
                     await outbox.mark_failed(
                         session, item_id=item.id, owner=self.owner, error=error
                     )
-                    return
+                    return False
                 wait = self._backoff(item, failed.retry_after)
                 await outbox.retry_later(
                     session,
@@ -363,6 +417,7 @@ class OutboxSender:
                 )
             else:
                 await outbox.mark_failed(session, item_id=item.id, owner=self.owner, error=reason)
+        return False
 
 
 async def _first(*waits: Awaitable[object]) -> None:
