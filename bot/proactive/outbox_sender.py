@@ -42,7 +42,7 @@ BLOCKED = "MessageWritesBlocked"
 # Per conversation: at most this many sends in each window of so many seconds.
 CONVERSATION_WINDOWS = ((1.0, 7), (2.0, 8), (30.0, 60))
 _LONGEST_WINDOW = max(seconds for seconds, _ in CONVERSATION_WINDOWS)
-_MARGIN = 0.5  # messages per second each sender keeps under its share
+_MARGIN = 1.0  # messages per second each sender keeps under its share
 _CONVERSATIONS_KEPT = 10_000
 
 
@@ -189,11 +189,14 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send what is due until `stop`; an error is logged and the loop goes on. It first
-        says it is here and waits a heartbeat, so that senders started together learn of each
-        other before they send: together they keep to the tenant's rate."""
+        says it is here and waits two heartbeats, so that senders started together learn of
+        each other before they send: together they keep to the tenant's rate."""
         await self._beat()
+        # Two heartbeats: every other sender beats at least once meanwhile, and so learns of
+        # this one before it sends its first message.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), self._settings.heartbeat_seconds)
+            await asyncio.wait_for(stop.wait(), 2 * self._settings.heartbeat_seconds)
+        await self._beat()
         beat = asyncio.create_task(self._heartbeats(stop), name="outbox-heartbeat")
         try:
             while not stop.is_set():
@@ -373,7 +376,7 @@ class OutboxSender:
             await asyncio.sleep(wait)
 
     def _share(self) -> float:
-        """This sender's part of the tenant's rate, half a message a second under it: the
+        """This sender's part of the tenant's rate, one message a second under it: the
         senders' slots fall at independent moments, and any one second must hold no more than
         the rate."""
         return max(0.1, self._settings.tenant_rate / self._senders - _MARGIN)
