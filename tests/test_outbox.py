@@ -36,18 +36,11 @@ from storage.models import ConversationRef, OutboxRow, Person
 from tests.chat import CATALOGUES, EN, NN
 from tests.fake_connector import FakeConnector
 from tests.test_nudges import opened_the_bot
+from tests.test_statistics_teams import Clock
 from tests.voss_org import make_voss
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 QUICK = SenderSettings(first_wait_seconds=1.0, longest_wait_seconds=60.0, max_attempts=4)
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -56,7 +49,7 @@ class Post:
     connector: FakeConnector
     adapter: CloudAdapter
     ids: dict[str, int]
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = field(default_factory=lambda: Clock(NOW))
 
     def sender(self, settings: SenderSettings = QUICK, owner: str | None = None) -> OutboxSender:
         messenger = TeamsMessenger(self.adapter, "", policy=ONE_TRY, limiter_factory=None)
