@@ -31,6 +31,8 @@ from bot.edge.metrics import Metrics, metrics_app
 from bot.edge.turn_errors import make_turn_error_handler
 from bot.handler import AvvikBot
 from bot.logs import request_ids
+from bot.proactive.app_install import GraphAppInstaller, MsalTokens
+from bot.proactive.chat_opener import OpenerSettings, TeamsChatOpener
 from bot.proactive.conversation_book import ConversationBook
 from bot.proactive.messenger import ONE_TRY, Messenger, TeamsMessenger
 from bot.proactive.nudges import MonthlyNudges
@@ -128,7 +130,27 @@ def build_sender(
         SenderSettings(tenant_rate=settings.outbox_rate),
         bell=bell,
         on_throttled=on_throttled,
+        opener=build_opener(settings, sessions, messenger),
     )
+
+
+def build_opener(
+    settings: Settings, sessions: SessionFactory, messenger: Messenger
+) -> TeamsChatOpener:
+    """Opens chats with people who never wrote to the bot: Teams first, then Graph if allowed."""
+    installer = None
+    if settings.graph_install:
+        installer = GraphAppInstaller(
+            MsalTokens(settings.app_id, settings.app_password),
+            settings.catalog_app_id or settings.teams_app_id or settings.app_id,
+            graph_url=settings.graph_url,
+        )
+    place = OpenerSettings(
+        service_url=settings.service_url,
+        tenant_id=settings.tenant_id,
+        bot_id=f"28:{settings.app_id}" if settings.app_id else "",
+    )
+    return TeamsChatOpener(sessions, messenger, place, installer)
 
 
 def build_adapter(settings: Settings) -> CloudAdapter:

@@ -65,6 +65,14 @@ class Settings:
     metrics: bool = False
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9464
+    # Reaching people who never opened the bot (docs/outbox.md): the organisation's tenant and
+    # the connector to open chats with before anyone has written (after that, theirs).
+    tenant_id: str = ""
+    service_url: str = "https://smba.trafficmanager.net/teams/"
+    # Install the app for them through Microsoft Graph, where the admin has granted it.
+    graph_install: bool = False
+    catalog_app_id: str = ""  # the app's id in the organisation's catalogue
+    graph_url: str = "https://graph.microsoft.com"
 
     @property
     def auth_enabled(self) -> bool:
@@ -138,6 +146,13 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
             "(e.g. `openssl rand -hex 32`), when AVVIK_PUBLIC_URL is"
         )
 
+    graph_install = is_true(get("AVVIK_GRAPH_INSTALL"))
+    if serving and graph_install and (not app_id or app_type == "UserAssignedMSI"):
+        raise SettingsError(
+            "AVVIK_GRAPH_INSTALL needs the bot's MicrosoftAppId and MicrosoftAppPassword "
+            "(a managed identity cannot be used for it yet)"
+        )
+
     return Settings(
         app_id=app_id,
         app_password=app_password,
@@ -161,4 +176,9 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         metrics=is_true(get("AVVIK_METRICS")),
         metrics_host=get("AVVIK_METRICS_HOST", "127.0.0.1"),
         metrics_port=int(metrics_port),
+        tenant_id=get("AVVIK_TENANT_ID") or tenant,
+        service_url=get("AVVIK_SERVICE_URL") or Settings.service_url,
+        graph_install=graph_install,
+        catalog_app_id=get("AVVIK_TEAMS_CATALOG_APP_ID"),
+        graph_url=get("AVVIK_GRAPH_URL") or Settings.graph_url,
     )

@@ -82,3 +82,20 @@ def address_of_ref(ref: ConversationRef) -> ConversationAddress:
         tenant_id=ref.tenant_id,
         bot_id=ref.bot_id,
     )
+
+
+async def latest_personal_conversation(session: AsyncSession) -> ConversationAddress | None:
+    """The 1:1 chat someone most recently wrote in: its connector (service URL), tenant and
+    bot id are where the bot opens a chat with someone who has never written to it."""
+    row = (
+        await session.scalars(
+            select(ConversationRef)
+            .where(
+                col(ConversationRef.conversation_type) == "personal",
+                col(ConversationRef.tenant_id).is_not(None),
+            )
+            .order_by(col(ConversationRef.updated_at).desc())
+            .limit(1)
+        )
+    ).first()
+    return address_of_ref(row) if row else None

@@ -313,7 +313,8 @@ class Reach:
         }
 
 
-NO_CHAT = "no chat with the bot: the app is not installed for them"
+NO_CHAT = "no chat with the bot"
+NOT_INSTALLED = "the app is not installed for them"
 
 
 async def reach(session: AsyncSession) -> list[Reach]:
@@ -334,15 +335,16 @@ async def reach(session: AsyncSession) -> list[Reach]:
     ):
         roles.setdefault(person_id, []).append(role)
     leaders = set(await session.scalars(select(col(UnitLeader.person_id))))
-    waiting = dict(
-        (
-            await session.execute(
-                select(col(OutboxRow.person_id), func.count())
-                .where(col(OutboxRow.status) == WAITING)
-                .group_by(col(OutboxRow.person_id))
-            )
-        ).all()
-    )
+    waiting: dict[int, int] = {}
+    why_waiting: dict[int, str] = {}  # the latest word on why (Teams, Graph)
+    for person_id, error in await session.execute(
+        select(col(OutboxRow.person_id), col(OutboxRow.last_error))
+        .where(col(OutboxRow.status) == WAITING)
+        .order_by(col(OutboxRow.id))
+    ):
+        waiting[person_id] = waiting.get(person_id, 0) + 1
+        if error:
+            why_waiting[person_id] = error
     # The last message that was settled, sent or failed: a failure that a later message
     # got past is over.
     last: dict[int, str | None] = {}
@@ -359,7 +361,11 @@ async def reach(session: AsyncSession) -> list[Reach]:
         has_chat = person.aad_object_id in chats
         refused = last.get(person.id)
         reachable = has_chat and refused is None
-        reason = NO_CHAT if not has_chat else (f"Teams refused: {refused}" if refused else None)
+        reason: str | None = None
+        if not has_chat:
+            reason = f"{NO_CHAT}: {why_waiting.get(person.id, NOT_INSTALLED)}"
+        else:
+            reason = f"Teams refused: {refused}" if refused else None
         found.append(
             Reach(
                 person.id,

@@ -29,9 +29,14 @@ class FakeConnector:
         self.requests = 0  # every request, failed or not
         self.request_times: list[float] = []
         self.url = ""
+        # People (Entra ids) for whom the app is installed: Teams opens a 1:1 chat with them.
+        self.installed: set[str] = set()
+        self.opened: list[dict[str, Any]] = []  # every request to open a chat, as it came
+        self.disabled: set[str] = set()  # people the admin keeps the bot from (403 on opening)
 
     async def start(self) -> str:
         app = web.Application()
+        app.router.add_post("/v3/conversations", self._open)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._receive)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._receive)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
@@ -82,6 +87,20 @@ class FakeConnector:
         self.sent[request.match_info["conversation"]].append(activity)
         return web.json_response({"id": activity["id"]})
 
+    async def _open(self, request: web.Request) -> web.Response:
+        """create_conversation: the person's 1:1 chat, if the app is installed for them."""
+        parameters = await request.json()
+        self.opened.append(parameters)
+        failed = self._failure("(new)")
+        if failed:
+            return failed
+        [member] = parameters["members"]
+        if member["id"] in self.disabled:
+            return _error(403, "BotDisabledByAdmin")
+        if member["id"] not in self.installed:
+            return _error(403, "BotNotInConversationRoster")
+        return web.json_response({"id": f"a:1{member['id']}-opened"})
+
     async def _update(self, request: web.Request) -> web.Response:
         failed = self._failure(request.match_info["conversation"])
         if failed:
@@ -107,6 +126,10 @@ class FakeConnector:
         texts = self.texts(conversation_id)
         self.sent[conversation_id].clear()
         return texts
+
+
+def _error(status: int, code: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": f"fake {code}"}}, status=status)
 
 
 def teams_message(

@@ -133,3 +133,31 @@ def test_no_package_without_the_bots_id(tmp_path: Path, monkeypatch: pytest.Monk
         code, zip_path = package(tmp_path, monkeypatch, **env)
         assert code == 2
         assert not zip_path.exists()
+
+
+def test_installing_through_graph_names_the_bot_in_web_application_info(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Graph lets the bot install only the Teams app whose webApplicationInfo.id is the bot's
+    own Entra app (TeamsAppInstallation.ReadWriteSelfForUser.All)."""
+    code, zip_path = package(
+        tmp_path,
+        monkeypatch,
+        MicrosoftAppId=BOT_ID,
+        TEAMS_APP_ID=APP_ID,
+        AVVIK_GRAPH_INSTALL="1",
+    )
+    assert code == 0
+    with zipfile.ZipFile(zip_path) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+    assert manifest["webApplicationInfo"] == {"id": BOT_ID}
+    assert schema_errors(manifest, "MicrosoftTeams.v1.29.schema.json") == []
+    code, zip_path = package(
+        tmp_path / "other",
+        monkeypatch,
+        MicrosoftAppId=BOT_ID,
+        AVVIK_GRAPH_INSTALL="1",
+        TEAMS_WEB_APP_ID=APP_ID,  # another Entra app: Graph would refuse every installation
+    )
+    assert code == 2
+    assert not zip_path.exists()

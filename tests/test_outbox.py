@@ -6,6 +6,7 @@ recipient's language at the moment of sending, and Teams' limits per conversatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from bot.app import build_adapter
 from bot.cli.main import main
 from bot.config import Settings
 from bot.desks.leader_desk import LeaderDesk
+from bot.proactive.app_install import AppInstaller
+from bot.proactive.chat_opener import OpenerSettings, TeamsChatOpener
 from bot.proactive.messenger import ONE_TRY, TeamsMessenger
 from bot.proactive.nudges import NUDGE, nudge_message
 from bot.proactive.outbox_messages import OutboxMessages
@@ -51,11 +54,28 @@ class Post:
     ids: dict[str, int]
     clock: Clock = field(default_factory=lambda: Clock(NOW))
 
-    def sender(self, settings: SenderSettings = QUICK, owner: str | None = None) -> OutboxSender:
+    def sender(
+        self,
+        settings: SenderSettings = QUICK,
+        owner: str | None = None,
+        *,
+        installer: AppInstaller | None = None,
+        opener: OpenerSettings | None = None,
+    ) -> OutboxSender:
+        """A sender as the service wires it: it opens chats with people who have none (Teams,
+        then `installer` if given) and sends through the fake connector."""
         messenger = TeamsMessenger(self.adapter, "", policy=ONE_TRY, limiter_factory=None)
         leaders = LeaderDesk(self.sessions, CATALOGUES, self.clock, "nn")
         drawer = OutboxMessages(leaders, CATALOGUES, self.clock, "nn")
-        return OutboxSender(self.sessions, messenger, drawer, self.clock, settings, owner=owner)
+        return OutboxSender(
+            self.sessions,
+            messenger,
+            drawer,
+            self.clock,
+            settings,
+            owner=owner,
+            opener=TeamsChatOpener(self.sessions, messenger, opener or OpenerSettings(), installer),
+        )
 
     async def queue(self, name: str, n: int = 1) -> None:
         """`n` messages to one person (a nudge is the plainest kind: one text)."""
@@ -78,6 +98,13 @@ class Post:
 
 @pytest.fixture
 async def post(sessions: SessionFactory, connector: FakeConnector) -> AsyncIterator[Post]:
+    async with voss_post(sessions, connector) as made:
+        yield made
+
+
+@contextlib.asynccontextmanager
+async def voss_post(sessions: SessionFactory, connector: FakeConnector) -> AsyncIterator[Post]:
+    """Voss, where Liv, Lars, Siri and Hanne have chats with the bot, and a connector."""
     await make_voss(sessions)
     await opened_the_bot(sessions, "liv", "lars", "siri", "hanne", service_url=connector.url)
     async with sessions() as session:
@@ -274,11 +301,7 @@ async def test_who_can_be_reached_and_why_not(
     await post.queue("lars")
     await post.queue("siri")
     await post.sender().drain()
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("AVVIK_ENV_FILE", "/dev/null")
-    monkeypatch.setenv("AVVIK_LOG_LEVEL", "WARNING")
-    assert await asyncio.to_thread(main, ["reach", "--json"]) == 0
-    people = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    people = await reach_json(database_url, monkeypatch, capsys)
     assert people["Liv Leiar"]["reachable"] is True
     assert (people["Lars Nestleiar"]["reason"], people["Lars Nestleiar"]["waiting"]) == (
         "no chat with the bot: the app is not installed for them",
@@ -291,6 +314,17 @@ async def test_who_can_be_reached_and_why_not(
     assert text[0].startswith("The bot can write to ")
     # Leaders first among those who cannot be reached.
     assert text[2].startswith("  Lars Nestleiar (leiar): no chat with the bot")
+
+
+async def reach_json(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> dict[str, dict[str, Any]]:
+    """`python -m bot reach --json`, by name, as the operator would run it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("AVVIK_ENV_FILE", "/dev/null")
+    monkeypatch.setenv("AVVIK_LOG_LEVEL", "WARNING")
+    assert await asyncio.to_thread(main, ["reach", "--json"]) == 0
+    return {p["name"]: p for p in json.loads(capsys.readouterr().out)}
 
 
 async def test_a_failure_after_teams_took_it_never_sends_it_again(

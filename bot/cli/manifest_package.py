@@ -36,8 +36,18 @@ def manifest_for(settings: Settings, source: Path = SOURCE) -> dict[str, Any]:
     for bot in manifest["bots"]:
         bot["botId"] = settings.app_id
     manifest["validDomains"] = list(settings.valid_domains)
-    if settings.web_app_id:
-        manifest["webApplicationInfo"] = {"id": settings.web_app_id}
+    web_app_id = settings.web_app_id
+    if settings.graph_install:
+        # Graph lets an app install only itself: the Teams app whose webApplicationInfo.id is
+        # the Entra app that asks (TeamsAppInstallation.ReadWriteSelfForUser.All).
+        if web_app_id and web_app_id != settings.app_id:
+            raise PackageError(
+                "With AVVIK_GRAPH_INSTALL, TEAMS_WEB_APP_ID must be the bot's MicrosoftAppId "
+                "(or empty): Graph installs only the app whose webApplicationInfo.id asks"
+            )
+        web_app_id = settings.app_id
+    if web_app_id:
+        manifest["webApplicationInfo"] = {"id": web_app_id}
         if settings.web_app_resource:
             manifest["webApplicationInfo"]["resource"] = settings.web_app_resource
     return manifest

@@ -35,12 +35,12 @@ from storage.categories import load_categories
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
 from storage.handling import HandlingView, NewMeasure, Recipient, ReportNotFound, StaleReport
+from storage.outbox import NOT_INSTALLED
 
 logger = logging.getLogger(__name__)
 
 # The event each move records; also the key of what the leader is told (`handling.<kind>`).
 _KIND = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
-NOT_INSTALLED = "the app is not installed for them"
 
 
 class LeaderDesk:

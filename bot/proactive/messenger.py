@@ -22,6 +22,7 @@ from botbuilder.schema import (
     Activity,
     ChannelAccount,
     ConversationAccount,
+    ConversationParameters,
     ConversationReference,
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
@@ -89,6 +90,19 @@ class Messenger(Protocol):
     ) -> None:
         """Replace a message the bot sent before."""
 
+    async def open_chat(self, place: ChatPlace, aad_object_id: str) -> str:
+        """Open (or find) the bot's 1:1 chat with a person who has the app; its id."""
+
+
+@dataclass(frozen=True)
+class ChatPlace:
+    """Where in Teams a new 1:1 chat is opened: the tenant's connector and the bot there."""
+
+    service_url: str
+    tenant_id: str
+    bot_id: str
+    channel_id: str = "msteams"
+
 
 def status_of(error: BaseException) -> int | None:
     response = getattr(error, "response", None)
@@ -155,6 +169,41 @@ class TeamsMessenger:
             await turn_context.update_activity(activity)
 
         await self._deliver(address, put)
+
+    async def open_chat(self, place: ChatPlace, aad_object_id: str) -> str:
+        """Bot Connector `create_conversation` with the person's Entra id: Teams answers with
+        the 1:1 chat when the app is installed for them, 403 «BotNotInConversationRoster» when
+        it is not."""
+        opened: list[str] = []
+
+        async def note(turn_context: TurnContext) -> None:
+            opened.append(turn_context.activity.conversation.id)
+
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=place.bot_id),
+            members=[ChannelAccount(id=aad_object_id)],
+            tenant_id=place.tenant_id,
+            channel_data={"tenant": {"id": place.tenant_id}},
+        )
+        try:
+            await self._adapter.create_conversation(
+                self._app_id,
+                note,
+                parameters,
+                channel_id=place.channel_id,
+                service_url=place.service_url,
+            )
+        except (HttpOperationError, ClientRequestError) as error:
+            raise DeliveryFailed(
+                "(new chat)",
+                status=status_of(error),
+                retry_after=_retry_after(error),
+                code=error_code_of(error),
+            ) from error
+        if not opened or not opened[0]:
+            raise DeliveryFailed("(new chat)", status=None, code="no conversation id")
+        return opened[0]
 
     async def _deliver(
         self, address: ConversationAddress, action: Callable[[TurnContext], Any]

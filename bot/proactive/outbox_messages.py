@@ -9,7 +9,7 @@ from collections.abc import Callable
 from botbuilder.core import MessageFactory
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desks.leader_desk import NOT_INSTALLED, LeaderDesk
+from bot.desks.leader_desk import LeaderDesk
 from bot.proactive.nudges import NUDGE, nudge_message
 from bot.proactive.outbox_sender import Drawn, Unreachable
 from dialogs.turn import Clock
@@ -17,7 +17,7 @@ from domain.i18n import Catalogues, Texts
 from storage import handling, organisation, outbox
 from storage.conversations import ConversationAddress
 from storage.handling import CARD_UPDATE, NEW_REPORT, OUTCOME
-from storage.outbox import OutboxItem
+from storage.outbox import NOT_INSTALLED, OutboxItem
 from storage.under_reporting import mark_nudge_sent
 
 UNREACHABLE = "unreachable"

@@ -33,7 +33,7 @@ from dialogs.turn import Clock
 from storage import outbox
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
-from storage.outbox import OutboxItem
+from storage.outbox import NOT_INSTALLED, OutboxItem
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,27 @@ class Drawn:
 
 @dataclass(frozen=True)
 class Unreachable:
+    """The person cannot be written to; the row waits until they can."""
+
     reason: str
+
+
+@dataclass(frozen=True)
+class Later:
+    """Not now, but soon (Teams busy, an installation under way): try the row again."""
+
+    reason: str
+    retry_after: float | None = None
+
+
+class ChatOpener(Protocol):
+    """Opens a 1:1 chat with someone who has none with the bot (bot.proactive.chat_opener)."""
+
+    async def open(
+        self, person_id: int, pace: Callable[[str], Awaitable[None]]
+    ) -> ConversationAddress | Unreachable | Later:
+        """The new chat (written down); Unreachable or Later when it cannot be had. `pace`
+        takes a turn under the tenant's rate before each request to Teams."""
 
 
 class MessageDrawer(Protocol):
@@ -167,8 +187,10 @@ class OutboxSender:
         owner: str | None = None,
         bell: asyncio.Event | None = None,
         on_throttled: Callable[[], None] = lambda: None,
+        opener: ChatOpener | None = None,
     ) -> None:
         self._on_throttled = on_throttled
+        self._opener = opener
         self._sessions = sessions
         self._messenger = messenger
         self._drawer = drawer
@@ -327,19 +349,19 @@ class OutboxSender:
             return False
 
     async def _send(self, item: OutboxItem, sent: _Sent) -> bool:
-        async with self._sessions() as session, session.begin():
-            drawn = await self._drawer.draw(session, item)
-            if drawn is None:
-                await outbox.mark_failed(
-                    session, item_id=item.id, owner=self.owner, error="nothing to say any more"
-                )
-                return False
-            if isinstance(drawn, Unreachable):
-                if await outbox.mark_waiting(
-                    session, item_id=item.id, owner=self.owner, error=drawn.reason
-                ):
-                    await self._drawer.unreachable(session, item, drawn.reason)
-                return False
+        drawn: Drawn | Unreachable | Later | None = await self._draw(item)
+        if isinstance(drawn, Unreachable) and drawn.reason == NOT_INSTALLED and self._opener:
+            # No chat with the bot yet: open one (Teams, or an install through Graph).
+            opened = await self._opener.open(item.person_id, self._pace_tenant)
+            drawn = await self._draw(item) if isinstance(opened, ConversationAddress) else opened
+        if drawn is None:
+            return False
+        if isinstance(drawn, Later):
+            await self._later(item, drawn)
+            return False
+        if isinstance(drawn, Unreachable):
+            await self._wait_for_person(item, drawn.reason)
+            return False
         await self._pace(drawn.address)
         try:
             if drawn.replaces is not None:
@@ -366,10 +388,43 @@ class OutboxSender:
             logger.exception("outbox row %s: recording what it meant failed", item.id)
         return False
 
-    async def _pace(self, address: ConversationAddress) -> None:
-        tenant = address.tenant_id or ""
+    async def _draw(self, item: OutboxItem) -> Drawn | Unreachable | None:
+        """The row as a message now; a row with nothing to say any more is done."""
+        async with self._sessions() as session, session.begin():
+            drawn = await self._drawer.draw(session, item)
+            if drawn is None:
+                await outbox.mark_failed(
+                    session, item_id=item.id, owner=self.owner, error="nothing to say any more"
+                )
+            return drawn
+
+    async def _wait_for_person(self, item: OutboxItem, reason: str) -> None:
+        async with self._sessions() as session, session.begin():
+            if await outbox.mark_waiting(session, item_id=item.id, owner=self.owner, error=reason):
+                await self._drawer.unreachable(session, item, reason)
+
+    async def _later(self, item: OutboxItem, later: Later) -> None:
+        """Tried again soon; after the last try it waits for the person, and the adviser hears."""
+        tries = item.attempts + 1
+        if tries >= self._settings.max_attempts:
+            await self._wait_for_person(item, f"gave up after {tries} tries: {later.reason}")
+            return
+        wait = timedelta(seconds=self._backoff(item, later.retry_after))
+        async with self._sessions() as session, session.begin():
+            await outbox.retry_later(
+                session,
+                item_id=item.id,
+                owner=self.owner,
+                not_before=self._clock() + wait,
+                error=later.reason,
+            )
+
+    async def _pace_tenant(self, tenant: str) -> None:
         pacer = self._pacers.setdefault(tenant, Pacer(time.monotonic))
         await pacer.turn(self._share)
+
+    async def _pace(self, address: ConversationAddress) -> None:
+        await self._pace_tenant(address.tenant_id or "")
         # Booked when it is about to go, so the windows hold the real moments of sending.
         wait = self._windows.reserve(address.conversation_id)
         if wait > 0:
