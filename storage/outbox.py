@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,6 +29,7 @@ from storage.models import (
     UnitLeader,
 )
 from storage.sql import insert_for
+from storage.types import UtcDateTime
 
 QUEUED, SENT, FAILED, WAITING = "queued", "sent", "failed", "waiting"
 ERROR_MAX = 500
@@ -109,6 +110,20 @@ async def claim_due(
         for row_id, person, kind, payload, attempts, key in rows
     ]
     return sorted(items, key=lambda item: item.id)
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next queued row may be claimed: its not-before time, or when the lease of a
+    row held by a sender that died runs out, if later."""
+    free_at = case(
+        (col(OutboxRow.lease_expires) > col(OutboxRow.not_before), col(OutboxRow.lease_expires)),
+        else_=col(OutboxRow.not_before),
+    )
+    earliest = type_coerce(func.min(free_at), UtcDateTime())
+    found: datetime | None = await session.scalar(
+        select(earliest).where(col(OutboxRow.status) == QUEUED)
+    )
+    return found
 
 
 def _held(item_id: int, owner: str) -> Any:

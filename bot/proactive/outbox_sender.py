@@ -44,6 +44,11 @@ CONVERSATION_WINDOWS = ((1.0, 7), (2.0, 8), (30.0, 60))
 _LONGEST_WINDOW = max(seconds for seconds, _ in CONVERSATION_WINDOWS)
 _MARGIN = 1.0  # messages per second each sender keeps under its share
 _CONVERSATIONS_KEPT = 10_000
+_SHORTEST_SLEEP = 0.05  # seconds
+_STARTING_BEATS = 1.5  # a new sender's wait before it sends, in heartbeats
+# A sender not seen for so many heartbeats is gone. More than the starting wait: two senders
+# started together still count each other's first beat when they start.
+_ALIVE_BEATS = 2.0
 
 
 @dataclass(frozen=True)
@@ -211,13 +216,14 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send what is due until `stop`; an error is logged and the loop goes on. It first
-        says it is here and waits two heartbeats, so that senders started together learn of
-        each other before they send: together they keep to the tenant's rate."""
+        says it is here and waits a heartbeat and a half, so that the other senders learn of
+        it before it sends: together they keep to the tenant's rate."""
         await self._beat()
-        # Two heartbeats: every other sender beats at least once meanwhile, and so learns of
-        # this one before it sends its first message.
+        # Every other sender beats once a heartbeat, and so has learnt of this one (and taken
+        # a smaller share) before it sends its first message; not much sooner, for until then
+        # they send less than the rate allows.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 2 * self._settings.heartbeat_seconds)
+            await asyncio.wait_for(stop.wait(), _STARTING_BEATS * self._settings.heartbeat_seconds)
         await self._beat()
         beat = asyncio.create_task(self._heartbeats(stop), name="outbox-heartbeat")
         try:
@@ -232,7 +238,7 @@ class OutboxSender:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        _first(stop.wait(), self._wake.wait()), self._settings.poll_seconds
+                        _first(stop.wait(), self._wake.wait()), await self._until_next_due()
                     )
         finally:
             beat.cancel()
@@ -284,17 +290,37 @@ class OutboxSender:
             if not self._busy:
                 self._idle.set()
 
+    async def _until_next_due(self) -> float:
+        """Seconds to sleep: until the next row is due (a retry's backoff ends), at most a
+        poll; a ring wakes it sooner."""
+        poll = self._settings.poll_seconds
+        try:
+            async with self._sessions() as session:
+                due = await outbox.next_due(session)
+        except Exception:
+            logger.warning("could not read when the outbox is next due", exc_info=True)
+            return poll
+        if due is None:
+            return poll
+        # Not less than a moment: a due row may be another sender's, locked while it claims.
+        return min(poll, max(_SHORTEST_SLEEP, (due - self._clock()).total_seconds()))
+
     async def _heartbeats(self, stop: asyncio.Event) -> None:
+        """A beat every heartbeat, on time however long a beat takes: the others count a
+        sender gone after two."""
+        beat = self._settings.heartbeat_seconds
+        next_beat = time.monotonic()
         while not stop.is_set():
             await self._beat()
+            next_beat = max(next_beat + beat, time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._settings.heartbeat_seconds)
+                await asyncio.wait_for(stop.wait(), next_beat - time.monotonic())
 
     async def _beat(self) -> None:
         """Say this sender is here, learn how many are, and free rows waiting for a person
         who can be reached by now."""
-        # Two missed heartbeats and a sender is gone (killed): the others take its share.
-        alive = timedelta(seconds=2 * self._settings.heartbeat_seconds)
+        # Not seen for two beats, a sender is gone (killed): the others take its share.
+        alive = timedelta(seconds=_ALIVE_BEATS * self._settings.heartbeat_seconds)
         try:
             async with self._sessions() as session, session.begin():
                 self._senders = await outbox.heartbeat(
