@@ -38,6 +38,7 @@ from bot.proactive.messenger import ONE_TRY, Messenger, TeamsMessenger
 from bot.proactive.nudges import MonthlyNudges
 from bot.proactive.outbox_messages import OutboxMessages
 from bot.proactive.outbox_sender import OutboxSender, SenderSettings
+from bot.proactive.reminders import Reminders, run_every
 from bot.statistics.links import LinkSigner
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import Clock
@@ -80,7 +81,14 @@ def build_bot(
     storage = SqlStorage(sessions)
     catalogues = Catalogues()
     commands = CommandParser(catalogues)
-    leaders = LeaderDesk(sessions, catalogues, clock, settings.default_language, ring=ring)
+    leaders = LeaderDesk(
+        sessions,
+        catalogues,
+        clock,
+        settings.default_language,
+        rules=settings.reminder_rules,
+        ring=ring,
+    )
 
     async def tell_leaders(_report_id: int) -> None:
         # The leaders' cards were queued with the report: send them now.
@@ -121,7 +129,9 @@ def build_sender(
     """The outbox's sender: the one way the bot's own messages leave (bot.proactive)."""
     catalogues = Catalogues()
     leaders = LeaderDesk(sessions, catalogues, clock, settings.default_language)
-    drawer = OutboxMessages(leaders, catalogues, clock, settings.default_language)
+    drawer = OutboxMessages(
+        leaders, catalogues, clock, settings.default_language, settings.reminder_rules
+    )
     return OutboxSender(
         sessions,
         messenger,
@@ -192,14 +202,24 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
         logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
+    jobs = []
+    if settings.reminders:
+        rules = settings.reminder_rules
+        jobs.append(Reminders(sessions, app[CLOCK], rules, ring=bell.set).queue_due)
     if settings.nudges:
-        nudges = MonthlyNudges(sessions, app[CLOCK], ring=bell.set)
-        tasks.append(asyncio.create_task(nudges.run(stop), name="monthly-nudges"))
+        nudges = MonthlyNudges(
+            sessions, app[CLOCK], calendar=settings.reminder_rules.calendar, ring=bell.set
+        )
+        jobs.append(lambda: nudges.queue_due(stop))
+    if jobs:
+        tasks.append(
+            asyncio.create_task(run_every(stop, settings.scheduler_seconds, jobs), name="scheduler")
+        )
     try:
         yield
     finally:
         stop.set()
-        # The nudges end at once, or after the one under way; the sender after its batch.
+        # The scheduler ends at once, or after the job under way; the sender after its batch.
         await asyncio.gather(*tasks, return_exceptions=True)
         if scraping is not None:
             await scraping.cleanup()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 
 from domain.i18n import LANGUAGES
+from domain.reminders import ReminderRules
+from domain.working_time import WorkingCalendar, parse_days_off, parse_hours
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -73,6 +76,11 @@ class Settings:
     graph_install: bool = False
     catalog_app_id: str = ""  # the app's id in the organisation's catalogue
     graph_url: str = "https://graph.microsoft.com"
+    # Reminders, escalation and the weekly digest (docs/reminders.md): on by default when
+    # serving for real, off in dev mode unless asked for; the scheduler looks every minute.
+    reminders: bool = False
+    scheduler_seconds: int = 60
+    reminder_rules: ReminderRules = field(default_factory=ReminderRules)
 
     @property
     def auth_enabled(self) -> bool:
@@ -146,6 +154,18 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
             "(e.g. `openssl rand -hex 32`), when AVVIK_PUBLIC_URL is"
         )
 
+    rules = _reminder_rules(get)
+    scheduler_text = get("AVVIK_SCHEDULER_SECONDS", "60")
+    if (
+        not scheduler_text.isascii()
+        or not scheduler_text.isdigit()
+        or not 1 <= int(scheduler_text) <= 3600
+    ):
+        raise SettingsError(
+            "AVVIK_SCHEDULER_SECONDS must be a whole number of seconds, 1 to 3600, "
+            f"not {scheduler_text!r}"
+        )
+
     graph_install = is_true(get("AVVIK_GRAPH_INSTALL"))
     if serving and graph_install and (not app_id or app_type == "UserAssignedMSI"):
         raise SettingsError(
@@ -181,4 +201,51 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         graph_install=graph_install,
         catalog_app_id=get("AVVIK_TEAMS_CATALOG_APP_ID"),
         graph_url=get("AVVIK_GRAPH_URL") or Settings.graph_url,
+        reminders=is_true(get("AVVIK_REMINDERS", "0" if dev_mode else "1")),
+        scheduler_seconds=int(scheduler_text),
+        reminder_rules=rules,
+    )
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _reminder_rules(get: Callable[[str, str], str]) -> ReminderRules:
+    """The calendar and thresholds of the reminders, each with a clear word when it is wrong."""
+
+    def days(name: str, default: str) -> int:
+        text = get(name, default)
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 60:
+            raise SettingsError(
+                f"{name} must be a whole number of working days, 1 to 60, not {text!r}"
+            )
+        return int(text)
+
+    try:
+        start, end = parse_hours(get("AVVIK_WORKING_HOURS", "08:00-16:00"))
+    except ValueError as error:
+        raise SettingsError(f"AVVIK_WORKING_HOURS: {error}") from None
+    try:
+        days_off = parse_days_off(get("AVVIK_DAYS_OFF", "12-24,12-31"))
+    except ValueError as error:
+        raise SettingsError(f"AVVIK_DAYS_OFF: {error}") from None
+    weekday = get("AVVIK_DIGEST_DAY", "monday").lower()
+    if weekday not in _WEEKDAYS[:5]:
+        raise SettingsError(
+            f"AVVIK_DIGEST_DAY must be a weekday, monday to friday, not {weekday!r}"
+        )
+    try:
+        digest_time = time.fromisoformat(get("AVVIK_DIGEST_TIME", "08:00"))
+    except ValueError:
+        raise SettingsError("AVVIK_DIGEST_TIME must be a time such as 08:00") from None
+    remind, escalate = days("AVVIK_REMIND_AFTER_DAYS", "2"), days("AVVIK_ESCALATE_AFTER_DAYS", "5")
+    if escalate <= remind:
+        raise SettingsError("AVVIK_ESCALATE_AFTER_DAYS must be more than AVVIK_REMIND_AFTER_DAYS")
+    return ReminderRules(
+        calendar=WorkingCalendar(start=start, end=end, days_off=days_off),
+        acknowledge_days=remind,
+        escalate_days=escalate,
+        measure_warning_days=days("AVVIK_MEASURE_WARNING_DAYS", "2"),
+        digest_weekday=_WEEKDAYS.index(weekday),
+        digest_time=digest_time,
     )

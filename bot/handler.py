@@ -107,6 +107,7 @@ _PERSONAL_ONLY = (
     # Figures per unit are for the people who follow the unit up, not for a shared channel.
     Intent.STATS,
     Intent.UNDER_REPORTING,
+    Intent.OVERDUE,
 )
 
 
@@ -318,6 +319,8 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             )
         elif command.intent is Intent.UNDER_REPORTING:
             await self._statistics.send_under_reporting(turn_context, texts, reporter)
+        elif command.intent is Intent.OVERDUE:
+            await self._leaders.send_overdue(turn_context, texts, reporter)
         elif command.intent is Intent.HELP:
             await self._send_menu(turn_context, texts, help_text(texts))
         elif command.intent is Intent.LANGUAGE:

@@ -21,6 +21,7 @@ class Intent(Enum):
     OPEN = "open"  # a leader's «opne avvik»
     STATS = "stats"  # «statistikk [år] [avdeling]»
     UNDER_REPORTING = "under_reporting"  # the adviser's «underrapportering»
+    OVERDUE = "overdue"  # the adviser's «forfalne»
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -43,6 +44,7 @@ _PHRASE_INTENTS = (
     Intent.OPEN,
     Intent.STATS,
     Intent.UNDER_REPORTING,
+    Intent.OVERDUE,
     Intent.HELP,
     Intent.CANCEL,
     Intent.RESTART,

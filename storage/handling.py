@@ -77,6 +77,7 @@ class HandlingView:
     suggested_measure: str | None
     measures: tuple[MeasureLine, ...]
     closing_note: str | None
+    snoozed_until: date | None = None  # the leader put reminders off until this day
 
     @property
     def scope(self) -> ReportScope:
@@ -193,6 +194,7 @@ async def handling_view(session: AsyncSession, *, report_id: int) -> HandlingVie
         suggested_measure=report.suggested_measure,
         measures=measures,
         closing_note=json.loads(closing)["note"] if closing else None,
+        snoozed_until=report.snoozed_until,
     )
 
 
@@ -214,13 +216,18 @@ async def change_report(
     now: datetime,
     detail: dict[str, object] | None = None,
     measure: NewMeasure | None = None,
+    snooze_until: date | None = None,
 ) -> int:
     """Move the report on, if it is still at `version`; returns the new version. Every change is
-    an event; a card drawn before someone else's change raises `StaleReport` and changes nothing."""
+    an event; a card drawn before someone else's change raises `StaleReport` and changes nothing.
+    `snooze_until` puts the report's reminders off until that day."""
+    values: dict[str, object] = {"status": status.value, "version": version + 1, "updated_at": now}
+    if snooze_until is not None:
+        values["snoozed_until"] = snooze_until
     result = await session.execute(
         update(Report)
         .where(col(Report.id) == report_id, col(Report.version) == version)
-        .values(status=status.value, version=version + 1, updated_at=now)
+        .values(**values)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleReport(report_id)

@@ -123,6 +123,8 @@ class Report(SQLModel, table=True):
     language: str = Field(default="nn", max_length=8)
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    # The leader put its reminders off until this day (domain.reminders).
+    snoozed_until: date | None = None
 
 
 class ReportCount(SQLModel, table=True):

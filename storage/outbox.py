@@ -11,7 +11,7 @@ for a row it still holds. Enqueueing is idempotent by `dedupe_key`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -72,6 +72,19 @@ async def enqueue(
         .returning(col(OutboxRow.id))
     )
     return added is not None
+
+
+async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these dedupe keys the outbox has already (queued, sent, failed or waiting)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):  # bound the size of one IN list
+        chunk = sorted({k[:200] for k in keys[start : start + 500]})
+        found.update(
+            await session.scalars(
+                select(col(OutboxRow.dedupe_key)).where(col(OutboxRow.dedupe_key).in_(chunk))
+            )
+        )
+    return found
 
 
 async def claim_due(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,14 @@ from bot.cards.handling import handling_card
 from bot.cards.my_reports import my_reports_card
 from bot.cards.open_reports import open_reports_card
 from bot.cards.receipt import receipt_card, sent_form_card
+from bot.cards.reminders import digest_card, overdue_card
 from bot.cards.report_form import report_form_card
 from bot.desks.report_form import CONTROLS, INPUTS, TOGGLES, read_report_form
 from dialogs.report_draft import ReportDraft
 from domain.i18n import Texts
 from domain.vocabulary import Harm, Severity, Status
 from storage.handling import HandlingView, MeasureLine, OpenLine
+from storage.reminders import LateMeasure, LateReport, Overdue
 from storage.reports import ReportLine
 from tests.categories import DEFAULT, category
 from tests.chat import CATALOGUES, NN, NOW
@@ -149,6 +151,31 @@ def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
             DEFAULT,
         ),
         "opne avvik, none": open_reports_card(texts, [], DEFAULT),
+        "handling, snoozed": handling_card(
+            texts,
+            a_view(snoozed_until=TODAY + timedelta(days=5)),
+            DEFAULT,
+            show_reporter=True,
+            can_handle=True,
+            today=TODAY,
+        ),
+        "weekly digest": digest_card(
+            texts,
+            [
+                OpenLine(n, f"2026-000{n}", NOW, "Vossevangen skule", "fall_accident", "low", s)
+                for n, s in enumerate(Status, start=1)
+                if s is not Status.CLOSED
+            ],
+        ),
+        "forfalne": overdue_card(
+            texts,
+            Overdue(
+                [LateReport(7, "2026-0007", "Vossevangen skule", NOW)] * 17,
+                [LateMeasure(7, "2026-0007", None, "Strø skuleplassen", date(2026, 11, 1))],
+            ),
+            acknowledge_days=2,
+        ),
+        "forfalne, none": overdue_card(texts, Overdue([], []), acknowledge_days=2),
     }
     for name, card in cards.items():
         assert card["version"] == "1.5", name
@@ -221,11 +248,11 @@ def test_the_handling_card_offers_what_the_state_allows() -> None:
         return found
 
     new = handling_card(NN, a_view(), DEFAULT, show_reporter=True, can_handle=True, today=TODAY)
-    assert ops(new) == ["acknowledge", "measure", "close"]
+    assert ops(new) == ["acknowledge", "measure", "snooze", "close"]
     going = handling_card(
         NN, a_view(Status.ACKNOWLEDGED), DEFAULT, show_reporter=True, can_handle=True, today=TODAY
     )
-    assert ops(going) == ["measure", "close"]
+    assert ops(going) == ["measure", "snooze", "close"]
     assert "actions" not in handling_card(
         NN, a_view(), DEFAULT, show_reporter=True, can_handle=False, today=TODAY
     )

@@ -3,8 +3,10 @@ closes; the reporter hears the outcome; nobody else can touch the report."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +16,10 @@ from bot.app import OUTBOX, create_app
 from storage.db import create_async_db_engine, session_factory
 from storage.models import Measure, OutboxRow, Report, ReportEvent
 from tests.chat import NN, NOW
-from tests.fake_connector import FakeConnector
+from tests.fake_connector import FakeConnector, teams_message
 from tests.test_card_report import FILLED_IN, CardUser, words
 from tests.test_http import ClientMaker, dev_settings
+from tests.test_statistics_teams import Clock
 from tests.voss_org import make_voss
 
 
@@ -120,7 +123,7 @@ async def test_leaders_are_told_at_once_and_others_are_not(voss: Voss) -> None:
         card = message["attachments"][0]["content"]
         assert FILLED_IN["description"] in words(message)
         assert "Kari Nordmann" in words(message)
-        assert set(actions(card)) == {"acknowledge", "measure", "close"}
+        assert set(actions(card)) == {"acknowledge", "measure", "snooze", "close"}
     for other in ("siri", "per", "hanne", "vera"):  # medium severity: not the adviser
         assert voss.inbox(other) == []
 
@@ -133,6 +136,7 @@ async def test_high_severity_also_goes_to_the_adviser_and_reminds_of_the_duty(vo
     assert set(actions(to_hanne["attachments"][0]["content"])) == {
         "acknowledge",
         "measure",
+        "snooze",
         "close",
     }
 
@@ -375,3 +379,79 @@ async def test_a_reporter_who_removed_the_app_fails_with_the_reason(voss: Voss) 
         )
     await engine.dispose()
     assert [(r.status, (r.last_error or "")[:3]) for r in rows] == [("failed", "403")]
+
+
+async def test_a_leader_snoozes_the_reminders_and_a_bad_date_is_explained(voss: Voss) -> None:
+    await report_by_card(voss)
+    [to_liv] = voss.inbox("liv")
+    liv, card_id = voss.user("liv"), to_liv["id"]
+    buttons = actions(to_liv["attachments"][0]["content"])
+    for day, problem in (("2026-11-24", "snooze_past"), ("2027-06-01", "snooze_far")):
+        [answer] = await press(liv, card_id, buttons["snooze"], snooze_until=day)
+        assert NN(f"problem.{problem}") in answer
+    [report] = await voss.reports()
+    assert (report.snoozed_until, report.version) == (None, 1)
+    assert await press(liv, card_id, buttons["snooze"], snooze_until="2026-12-07") == [
+        NN("handling.snoozed", case="2026-0001", date="07.12.2026")
+    ]
+    [report] = await voss.reports()
+    assert str(report.snoozed_until) == "2026-12-07"
+    assert report.status == "new"  # a snooze acknowledges nothing
+    shown = json.dumps(voss.latest_card("lars"), ensure_ascii=False)
+    assert NN("handling.snoozed_line", date="07.12.2026") in shown
+    assert await voss.history() == ["created", "read", "read", "snoozed"]
+
+
+async def test_forfalne_is_the_advisers_overview(voss: Voss) -> None:
+    await report_by_card(voss)
+    hanne, liv = voss.user("hanne"), voss.user("liv")
+    voss.inbox("hanne")
+    activity = teams_message("forfalne", service_url=voss.connector.url, sequence=9, **hanne.who)
+    assert await hanne.post(activity) == 201
+    [card] = voss.inbox("hanne")
+    shown = json.dumps(card["attachments"][0]["content"], ensure_ascii=False)
+    # Reported at NOW: not two working days old yet, and no measure is late.
+    assert NN("overdue.none") in shown
+    voss.inbox("liv")
+    assert await liv.say("forfalne") == [NN("overdue.not_adviser")]
+
+
+async def test_the_running_bot_reminds_after_two_working_days_and_escalates_after_five(
+    aiohttp_client: ClientMaker, connector: FakeConnector, database_url: str
+) -> None:
+    """The service as it runs, its scheduler looking every second: Kari's report at Tuesday
+    14:30 is not acknowledged; Liv (and Lars, her deputy) get one reminder on Thursday at 14:30,
+    Hanne one escalation the Tuesday after, and nobody anything twice."""
+    clock = Clock(NOW)
+    settings = replace(dev_settings(database_url), reminders=True, scheduler_seconds=1)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    engine = create_async_db_engine(database_url)
+    await make_voss(session_factory(engine))
+    await engine.dispose()
+    world = Voss(connector, client, database_url)
+    for name in ("kari", "liv", "lars", "hanne"):
+        await world.user(name).say("hei")
+    await report_by_card(world)
+    [case] = [r.case_number for r in await world.reports()]
+    for name in ("liv", "lars", "hanne"):
+        world.inbox(name)
+
+    async def after(moment: datetime) -> dict[str, list[str]]:
+        clock.now = moment
+        await asyncio.sleep(2.5)  # two looks of the scheduler, and the sender's
+        await world.settle()
+        return {n: [a.get("text") or "" for a in world.inbox(n)] for n in ("liv", "lars", "hanne")}
+
+    assert await after(NOW + timedelta(days=2) - timedelta(minutes=1)) == {
+        "liv": [],
+        "lars": [],
+        "hanne": [],
+    }
+    thursday = await after(NOW + timedelta(days=2, minutes=1))
+    assert [case in t for t in thursday["liv"]] == [True]
+    assert [case in t for t in thursday["lars"]] == [True]
+    assert thursday["hanne"] == []
+    assert await after(NOW + timedelta(days=2, minutes=5)) == {"liv": [], "lars": [], "hanne": []}
+    tuesday = await after(NOW + timedelta(days=7, minutes=1))
+    assert [case in t for t in tuesday["hanne"]] == [True]
+    assert tuesday["liv"] == tuesday["lars"] == []

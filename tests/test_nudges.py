@@ -17,11 +17,13 @@ from sqlmodel import col, select, update
 
 from bot.desks.leader_desk import LeaderDesk
 from bot.proactive.messenger import DeliveryFailed
-from bot.proactive.nudges import MonthlyNudges, is_public_holiday, nudge_due, nudge_message
+from bot.proactive.nudges import MonthlyNudges, nudge_due, nudge_message
 from bot.proactive.outbox_messages import OutboxMessages
 from bot.proactive.outbox_sender import OutboxSender
+from bot.proactive.reminders import run_every
 from domain.i18n import Texts
 from domain.oslo_time import OSLO
+from domain.working_time import WorkingCalendar
 from storage.conversations import ConversationAddress, remember_conversation
 from storage.db import SessionFactory
 from storage.models import ConversationRef, Nudge, OutboxRow, Person
@@ -68,7 +70,7 @@ def oslo(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetim
     ],
 )
 def test_when_the_nudge_is_due(moment: datetime, due: int | None) -> None:
-    assert nudge_due(moment) == due
+    assert nudge_due(moment, WorkingCalendar()) == due
 
 
 def test_norwegian_public_holidays() -> None:
@@ -87,7 +89,7 @@ def test_norwegian_public_holidays() -> None:
         date(2026, 12, 26),
     }
     year = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
-    assert {day for day in year if is_public_holiday(day)} == holidays
+    assert {day for day in year if WorkingCalendar().is_public_holiday(day)} == holidays
 
 
 # ---- what it says -------------------------------------------------------------------------
@@ -315,18 +317,19 @@ async def test_a_unit_that_reports_again_is_not_nudged(world: World) -> None:
     assert world.messenger.sent == []
 
 
-# ---- the loop -----------------------------------------------------------------------------
+# ---- the scheduler's loop (bot/proactive/reminders.py), which runs the nudges -------------
 
 
-class Flaky(MonthlyNudges):
-    """Fails on the first call; on the second, says so and (if told to) stops the loop."""
+class Flaky:
+    """A job that fails on the first call; on the second, says so and (if told to) stops the
+    loop."""
 
     def __init__(self, stop: asyncio.Event | None) -> None:
         self.calls = 0
         self.stop = stop
         self.second_call = asyncio.Event()
 
-    async def queue_due(self, stop: asyncio.Event | None = None) -> int:
+    async def __call__(self) -> int:
         self.calls += 1
         if self.calls == 1:
             raise OSError("the database went away")
@@ -340,19 +343,21 @@ async def test_the_loop_survives_an_error_and_stops_when_asked(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     stop = asyncio.Event()
-    flaky = Flaky(stop)
-    await asyncio.wait_for(flaky.run(stop, interval_s=0), timeout=5)
+    flaky, after = Flaky(stop), Flaky(None)
+    after.calls = 1
+    await asyncio.wait_for(run_every(stop, 0, [flaky, after]), timeout=5)
     assert flaky.calls == 2
-    [failure] = [r for r in caplog.records if r.name == "bot.proactive.nudges"]
+    assert after.calls == 2  # the job after the failing one still ran
+    [failure] = [r for r in caplog.records if r.name == "bot.proactive.reminders"]
     assert failure.exc_info is not None
-    assert "monthly nudges failed" in failure.getMessage()
+    assert "a scheduled job failed" in failure.getMessage()
 
 
 async def test_a_stop_ends_the_wait_between_runs_at_once() -> None:
     stop = asyncio.Event()
     flaky = Flaky(None)
     flaky.calls = 1  # past its failure
-    task = asyncio.create_task(flaky.run(stop, interval_s=3600))
+    task = asyncio.create_task(run_every(stop, 3600, [flaky]))
     await asyncio.wait_for(flaky.second_call.wait(), timeout=5)  # it ran at once
     assert flaky.calls == 2  # and now waits an hour
     stop.set()

@@ -191,11 +191,15 @@ def test_nothing_to_flag() -> None:
 # ---- the counts, on both databases --------------------------------------------------------
 
 
-async def add_reports(sessions: SessionFactory, unit_id: int | None, *moments: datetime) -> None:
+async def add_reports(
+    sessions: SessionFactory, unit_id: int | None, *moments: datetime
+) -> list[int]:
+    """New low-severity reports in the unit, reported at these moments; their ids."""
     async with sessions() as session, session.begin():
+        reports = []
         for at in moments:
             key = uuid.uuid4().hex
-            session.add(
+            reports.append(
                 Report(
                     case_number=key[:20],
                     submission_key=key,
@@ -210,6 +214,9 @@ async def add_reports(sessions: SessionFactory, unit_id: int | None, *moments: d
                     severity="low",
                 )
             )
+        session.add_all(reports)
+        await session.flush()
+        return [r.id for r in reports if r.id is not None]
 
 
 async def test_the_counts_follow_the_injected_clock(sessions: SessionFactory) -> None:

@@ -53,3 +53,11 @@ def list_item(title: str, detail: str, *more: dict[str, Any]) -> dict[str, Any]:
         "separator": True,
         "items": [bold, paragraph(detail, subtle=True), *more],
     }
+
+
+def show_button(title: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One button under a list item (open a report, for instance)."""
+    return {
+        "type": "ActionSet",
+        "actions": [{"type": "Action.Submit", "title": title, "data": data}],
+    }

@@ -7,7 +7,7 @@ is refused, not obeyed.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
@@ -15,6 +15,7 @@ from bot.desks.handling import HANDLE, Op
 from domain.categories import Categories
 from domain.i18n import Texts
 from domain.oslo_time import format_date, format_moment
+from domain.reminders import SNOOZE_LONGEST
 from domain.vocabulary import Harm, Severity, Status
 from storage.handling import HandlingView
 
@@ -76,6 +77,22 @@ def _actions(texts: Texts, view: HandlingView, today: date) -> list[dict[str, An
             texts("handling.add_measure"),
             measure,
             _submit(texts("handling.save_measure"), view, Op.MEASURE),
+        )
+    )
+    snooze = {
+        "type": "Input.Date",
+        "id": "snooze_until",
+        "label": texts("handling.label_snooze_until"),
+        "min": (today + timedelta(days=1)).isoformat(),
+        "max": (today + SNOOZE_LONGEST).isoformat(),
+        "isRequired": True,
+        "errorMessage": texts("handling.error_snooze_until"),
+    }
+    actions.append(
+        _show_card(
+            texts("handling.snooze"),
+            [snooze],
+            _submit(texts("handling.snooze_confirm"), view, Op.SNOOZE),
         )
     )
     actions.append(
@@ -152,6 +169,14 @@ def handling_card(
     body.append(paragraph("\n\n".join(lines) if lines else texts("handling.measure_none")))
     if view.closing_note:
         body.append(paragraph(f"**{texts('handling.closing_note')}:** {view.closing_note}"))
+    if (
+        view.snoozed_until is not None
+        and view.status is not Status.CLOSED
+        and view.snoozed_until > today
+    ):
+        body.append(
+            paragraph(texts("handling.snoozed_line", date=_day(view.snoozed_until)), subtle=True)
+        )
     actions = (
         _actions(texts, view, today) if can_handle and view.status is not Status.CLOSED else None
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.cards import Card, adaptive_card, heading, list_item, paragraph
+from bot.cards import Card, adaptive_card, heading, list_item, paragraph, show_button
 from bot.desks.handling import SHOW
 from domain.categories import Categories
 from domain.i18n import Texts
@@ -18,11 +18,6 @@ def open_reports_card(texts: Texts, lines: Sequence[OpenLine], categories: Categ
     if not lines:
         body.append(paragraph(texts("open.none")))
     for line in lines:
-        show = {
-            "type": "Action.Submit",
-            "title": texts("open.show", case=line.case_number),
-            "data": {"action": SHOW, "report": line.id},
-        }
         body.append(
             list_item(
                 texts(
@@ -37,7 +32,9 @@ def open_reports_card(texts: Texts, lines: Sequence[OpenLine], categories: Categ
                     unit=line.unit_name or "–",
                     category=categories.label(line.category, texts.language),
                 ),
-                {"type": "ActionSet", "actions": [show]},
+                show_button(
+                    texts("open.show", case=line.case_number), {"action": SHOW, "report": line.id}
+                ),
             )
         )
     return adaptive_card(body, fallback_text=texts("open.title", count=len(lines)))

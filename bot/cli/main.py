@@ -20,6 +20,7 @@ from bot.app import create_app
 from bot.cli import categories as categories_cli
 from bot.cli import history as history_cli
 from bot.cli import outbox as outbox_cli
+from bot.cli import reminders as reminders_cli
 from bot.cli import sick_leave as sick_leave_cli
 from bot.cli import stats as stats_cli
 from bot.cli import under_reporting as under_reporting_cli
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     categories_cli.add_parser(commands)
     outbox_cli.add_parser(commands)
     outbox_cli.add_reach_parser(commands)
+    reminders_cli.add_parser(commands)
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
     return parser
@@ -270,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return outbox_cli.run(settings, args)
     if args.command == outbox_cli.REACH:
         return outbox_cli.run_reach(settings, args)
+    if args.command == reminders_cli.COMMAND:
+        return reminders_cli.run(settings, args)
     if args.command == sick_leave_cli.COMMAND:
         return sick_leave_cli.run(settings, args)
     if args.command == under_reporting_cli.COMMAND:

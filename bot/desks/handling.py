@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.desks.report_form import FieldProblem
 from domain.answers import Problem, clean_text
+from domain.reminders import SNOOZE_LONGEST
 from domain.sensitive import sensitive_problem
 from domain.vocabulary import OPTIONAL_TEXT_MAX, SHORT_TEXT_MAX, SHORT_TEXT_MIN, Status
 
@@ -33,10 +34,11 @@ class Op(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     MEASURE = "measure"
     CLOSE = "close"
+    SNOOZE = "snooze"  # put the report's reminders off until a day
 
 
 # Every input a handling card has; Teams may send those of other parts of the card too.
-INPUTS = ("measure_what", "measure_owner", "measure_due", "close_note")
+INPUTS = ("measure_what", "measure_owner", "measure_due", "close_note", "snooze_until")
 CONTROLS = ("action", "op", "report", "version")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -55,6 +57,7 @@ class HandlingRequest:
     version: int
     measure: MeasureInput | None = None
     note: str | None = None
+    snooze_until: date | None = None
 
 
 def _positive_int(value: Any) -> int | None:
@@ -97,7 +100,34 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
         if isinstance(checked, Problem):
             return [FieldProblem("close_note", checked)]
         return HandlingRequest(operation, report_id, version, note=checked)
+    if operation is Op.SNOOZE:
+        until = _snooze_until(value.get("snooze_until"), today)
+        if isinstance(until, FieldProblem):
+            return [until]
+        return HandlingRequest(operation, report_id, version, snooze_until=until)
     return HandlingRequest(operation, report_id, version)
+
+
+def _snooze_until(raw: Any, today: date) -> date | FieldProblem:
+    """A day after today and within three months: a leader on holiday, not a report forgotten."""
+    day = _date(raw)
+    if day is None:
+        problem = "empty" if not isinstance(raw, str) or not raw.strip() else "when_unparsed"
+        return FieldProblem("snooze_until", Problem(problem))
+    if day <= today:
+        return FieldProblem("snooze_until", Problem("snooze_past"))
+    if day > today + SNOOZE_LONGEST:
+        return FieldProblem("snooze_until", Problem("snooze_far"))
+    return day
+
+
+def _date(raw: Any) -> date | None:
+    if not isinstance(raw, str) or not _DATE.match(raw.strip()):
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
 
 
 def _measure(value: Mapping[str, Any], today: date) -> MeasureInput | list[FieldProblem]:
@@ -128,10 +158,7 @@ def _due(raw: Any, today: date, problems: list[FieldProblem]) -> date | None:
     if not isinstance(raw, str) or not raw.strip():
         problems.append(FieldProblem("measure_due", Problem("empty")))
         return None
-    try:
-        due = date.fromisoformat(raw.strip()) if _DATE.match(raw.strip()) else None
-    except ValueError:
-        due = None
+    due = _date(raw)
     if due is None:
         problems.append(FieldProblem("measure_due", Problem("when_unparsed")))
     elif due < today:
@@ -159,6 +186,8 @@ def next_status(op: Op, current: Status) -> Status | Refusal:
         return Refusal.CLOSED
     if op is Op.ACKNOWLEDGE:
         return Status.ACKNOWLEDGED if current is Status.NEW else Refusal.ALREADY_ACKNOWLEDGED
+    if op is Op.SNOOZE:
+        return current
     if op is Op.MEASURE:
         return Status.IN_PROGRESS
     return Status.CLOSED

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import Card
 from bot.cards.handling import handling_card
 from bot.cards.open_reports import open_reports_card
+from bot.cards.reminders import overdue_card
 from bot.desks.handling import HandlingRequest, Op, Refusal, next_status, read_request
 from bot.desks.report_cards import card_message, problems_text
 from bot.proactive.conversation_book import address_of
@@ -29,8 +31,9 @@ from domain.access import Actor, may_handle, may_see_reporter, may_view
 from domain.categories import Categories
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import to_oslo
+from domain.reminders import ReminderRules
 from domain.vocabulary import Status
-from storage import audit, handling
+from storage import audit, handling, reminders
 from storage.categories import load_categories
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
@@ -40,7 +43,12 @@ from storage.outbox import NOT_INSTALLED
 logger = logging.getLogger(__name__)
 
 # The event each move records; also the key of what the leader is told (`handling.<kind>`).
-_KIND = {Op.ACKNOWLEDGE: "acknowledged", Op.MEASURE: "measure_added", Op.CLOSE: "closed"}
+_KIND = {
+    Op.ACKNOWLEDGE: "acknowledged",
+    Op.MEASURE: "measure_added",
+    Op.CLOSE: "closed",
+    Op.SNOOZE: "snoozed",
+}
 
 
 class LeaderDesk:
@@ -51,8 +59,10 @@ class LeaderDesk:
         clock: Clock,
         default_language: str,
         *,
+        rules: ReminderRules | None = None,
         ring: Callable[[], None] = lambda: None,
     ) -> None:
+        self._rules = rules or ReminderRules()
         self._sessions = sessions
         self._catalogues = catalogues
         self._clock = clock
@@ -65,6 +75,24 @@ class LeaderDesk:
     async def draw_new_report(
         self, session: AsyncSession, person_id: int, report_id: int
     ) -> Drawn | Unreachable | None:
+        return await self.draw_report_card(
+            session,
+            person_id,
+            report_id,
+            summary=lambda texts, view: texts("handling.new_for_leader", case=view.case_number),
+        )
+
+    async def draw_report_card(
+        self,
+        session: AsyncSession,
+        person_id: int,
+        report_id: int,
+        *,
+        summary: Callable[[Texts, HandlingView], str],
+        text: Callable[[Texts, HandlingView], str] | None = None,
+    ) -> Drawn | Unreachable | None:
+        """The report's card for a reader, as they may see it now, with a line above it (a
+        reminder); None when it is no longer theirs to read (they left the unit)."""
         reader = await handling.person_by_id(session, person_id=person_id)
         try:
             view = await handling.handling_view(session, report_id=report_id)
@@ -73,13 +101,15 @@ class LeaderDesk:
         if reader is None:
             return None
         if not await self._may_view(session, reader, view):
-            return None  # no longer theirs to read (they left the unit): nothing to send
+            return None
         if reader.address is None:
             return Unreachable(NOT_INSTALLED)
         texts = self._texts(reader.language)
         card = await self._card_for(session, reader, view, texts)
-        summary = texts("handling.new_for_leader", case=view.case_number)
-        return Drawn(reader.address, card_message(card, summary=summary))
+        message = card_message(card, summary=summary(texts, view))
+        if text is not None:
+            message.text = text(texts, view)
+        return Drawn(reader.address, message)
 
     async def new_report_delivered(
         self,
@@ -157,6 +187,26 @@ class LeaderDesk:
             card_message(card, summary=texts("open.title", count=len(lines)))
         )
 
+    async def send_overdue(self, turn_context: TurnContext, texts: Texts, who: Reporter) -> None:
+        """The adviser's «forfalne»: reports not acknowledged after the reminder's working days
+        (those the scheduler reminds of) and measures past their deadline, across the
+        organisation."""
+        now = self._clock()
+        async with self._sessions() as session:
+            actor = await handling.actor_of(session, aad_object_id=who.identity)
+            if not actor.is_adviser:
+                await turn_context.send_activity(texts("overdue.not_adviser"))
+                return
+            found = await reminders.overdue(session, today=to_oslo(now).date(), acknowledge_by=now)
+        calendar, days = self._rules.calendar, self._rules.acknowledge_days
+        late = [
+            r
+            for r in found.not_acknowledged
+            if calendar.add_working_days(r.reported_at, days) <= now
+        ]
+        card = overdue_card(texts, replace(found, not_acknowledged=late), acknowledge_days=days)
+        await turn_context.send_activity(card_message(card, summary=texts("overdue.title")))
+
     async def show(
         self, turn_context: TurnContext, texts: Texts, who: Reporter, value: Any
     ) -> None:
@@ -214,6 +264,12 @@ class LeaderDesk:
         done = texts(f"handling.{_KIND[request.op]}")
         if request.op is Op.CLOSE and not applied:
             done = texts("handling.closed_not_told")
+        if request.op is Op.SNOOZE and request.snooze_until is not None:
+            done = texts(
+                "handling.snoozed",
+                case=view.case_number,
+                date=request.snooze_until.strftime("%d.%m.%Y"),
+            )
         await turn_context.send_activity(done)
 
     @staticmethod
@@ -240,6 +296,8 @@ class LeaderDesk:
             detail["measure"] = request.measure.description
         if request.note is not None:
             detail["note"] = request.note
+        if request.snooze_until is not None:
+            detail["until"] = request.snooze_until.isoformat()
         now = self._clock()
         try:
             async with self._sessions() as session, session.begin():
@@ -253,6 +311,7 @@ class LeaderDesk:
                     now=now,
                     detail=detail,
                     measure=measure,
+                    snooze_until=request.snooze_until,
                 )
                 # In the same transaction: every copy redrawn, and on closing the reporter told.
                 await handling.enqueue_card_updates(

@@ -4,22 +4,23 @@
 When it is due is a pure function of the clock (`nudge_due`); which units is the rule in
 `domain.under_reporting`; the message is `nudge_message`. Each nudge (unit, leader, month) is
 claimed in the database and put in the outbox in one transaction, so running `queue_due` every
-hour, after a restart, or in two instances at once queues it once; the outbox sends it (or
+minute (the reminders' scheduler, bot/proactive/reminders.py), after a restart, or in two
+instances at once queues it once; the outbox sends it (or
 keeps it waiting for a leader who has not installed the bot, and says why it failed).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 
 from dialogs.turn import Clock
 from domain.i18n import Texts
 from domain.oslo_time import OSLO
 from domain.under_reporting import find_under_reporting
+from domain.working_time import WorkingCalendar
 from storage import outbox
 from storage.db import SessionFactory
 from storage.handling import Recipient
@@ -31,54 +32,23 @@ logger = logging.getLogger(__name__)
 # the month's first working day. A bot that was stopped then catches up on the next working
 # days, but only within the first few: a «monthly» nudge on the 28th, a week before the
 # next one, would be nagging.
-FIRST_HOUR = time(9, 0)
-LAST_HOUR = time(16, 0)  # exclusive
+FIRST_HOUR = time(9, 0)  # an hour into the working day: not the first thing in the inbox
 CATCH_UP_WORKING_DAYS = 5
 
 
-def _easter_sunday(year: int) -> date:
-    """The Gregorian Easter Sunday (the anonymous algorithm, Meeus/Jones/Butcher)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * el) // 433
-    month = (h + el - 7 * m + 90) // 25
-    day = (h + el - 7 * m + 33 * month + 19) % 32
-    return date(year, month, day)
-
-
-# Skjærtorsdag, langfredag, 1. and 2. påskedag, Kristi himmelfartsdag, 1. and 2. pinsedag.
-_AFTER_EASTER = (-3, -2, 0, 1, 39, 49, 50)
-_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 17), (12, 25), (12, 26)}
-
-
-def is_public_holiday(day: date) -> bool:
-    """A Norwegian public holiday (helligdag or høgtidsdag) that falls on `day`."""
-    if (day.month, day.day) in _FIXED_HOLIDAYS:
-        return True
-    easter = _easter_sunday(day.year)
-    return any(day == easter + timedelta(days=shift) for shift in _AFTER_EASTER)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and not is_public_holiday(day)
-
-
-def nudge_due(now: datetime) -> int | None:
+def nudge_due(now: datetime, calendar: WorkingCalendar) -> int | None:
     """The month (yyyymm, Europe/Oslo) whose nudges may go out at `now` (aware), or None.
 
-    Due from 09:00 on the month's first working day (Monday to Friday, not a public holiday),
-    until 16:00 each working day, on the first `CATCH_UP_WORKING_DAYS` working days of the
-    month; never at night, at weekends or on holidays."""
+    Due from 09:00 on the month's first working day (the reminders' calendar: Monday to
+    Friday, not a public holiday nor a day off), until the end of working hours each working
+    day, on the first `CATCH_UP_WORKING_DAYS` working days of the month; never at night, at
+    weekends or on holidays."""
     local = now.astimezone(OSLO)
     today = local.date()
-    if not is_working_day(today) or not FIRST_HOUR <= local.time() < LAST_HOUR:
+    if not calendar.is_working_moment(now) or local.time() < FIRST_HOUR:
         return None
     working_days_so_far = sum(
-        is_working_day(today.replace(day=day)) for day in range(1, today.day + 1)
+        calendar.is_working_day(today.replace(day=day)) for day in range(1, today.day + 1)
     )
     if working_days_so_far > CATCH_UP_WORKING_DAYS:
         return None
@@ -103,10 +73,12 @@ class MonthlyNudges:
         sessions: SessionFactory,
         clock: Clock,
         *,
+        calendar: WorkingCalendar | None = None,
         ring: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._calendar = calendar or WorkingCalendar()
         self._ring = ring
 
     async def queue_due(self, stop: asyncio.Event | None = None) -> int:
@@ -114,7 +86,7 @@ class MonthlyNudges:
         to call at any time, as often as you like. When `stop` is set (the service is shutting
         down) it ends after the nudge under way; the rest wait for the next run."""
         now = self._clock()
-        month = nudge_due(now)
+        month = nudge_due(now, self._calendar)
         if month is None:
             return 0
         async with self._sessions() as session:
@@ -151,15 +123,3 @@ class MonthlyNudges:
                 dedupe_key=f"{NUDGE}:{unit_id}:{recipient.person_id}:{month}",
                 now=self._clock(),
             )
-
-    async def run(self, stop: asyncio.Event, interval_s: float = 3600) -> None:
-        """Call `queue_due` now and then every `interval_s` seconds until `stop` is set. An
-        error is logged and the loop goes on: a database that is down for an hour must not
-        end the nudges for good."""
-        while not stop.is_set():
-            try:
-                await self.queue_due(stop)
-            except Exception:
-                logger.exception("monthly nudges failed; trying again in %s s", interval_s)
-            with contextlib.suppress(TimeoutError):  # the interval passed without a stop
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)

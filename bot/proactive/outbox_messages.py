@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.desks.leader_desk import LeaderDesk
 from bot.proactive.nudges import NUDGE, nudge_message
 from bot.proactive.outbox_sender import Drawn, Unreachable
+from bot.proactive.reminder_messages import STEP_OF_KIND, ReminderMessages
+from bot.proactive.reminders import KIND
 from dialogs.turn import Clock
 from domain.i18n import Catalogues, Texts
+from domain.reminders import ReminderRules, Step
 from storage import handling, organisation, outbox
 from storage.conversations import ConversationAddress
 from storage.handling import CARD_UPDATE, NEW_REPORT, OUTCOME
@@ -22,20 +25,33 @@ from storage.under_reporting import mark_nudge_sent
 
 UNREACHABLE = "unreachable"
 # The kinds that go to leaders: when one of them cannot be delivered, the adviser is told.
-_TO_LEADERS = frozenset({NEW_REPORT, CARD_UPDATE, NUDGE})
+_TO_LEADERS = frozenset(
+    {NEW_REPORT, CARD_UPDATE, NUDGE}
+    | {KIND[step] for step in (Step.REMIND, Step.MEASURE_SOON, Step.MEASURE_OVERDUE, Step.DIGEST)}
+)
 
 
 class OutboxMessages:
     def __init__(
-        self, leaders: LeaderDesk, catalogues: Catalogues, clock: Clock, default_language: str
+        self,
+        leaders: LeaderDesk,
+        catalogues: Catalogues,
+        clock: Clock,
+        default_language: str,
+        rules: ReminderRules | None = None,
     ) -> None:
         self._leaders = leaders
         self._catalogues = catalogues
         self._clock = clock
         self._default_language = default_language
+        self._reminders = ReminderMessages(
+            leaders, catalogues, clock, default_language, rules or ReminderRules()
+        )
 
     async def draw(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
         payload = item.payload
+        if item.kind in STEP_OF_KIND:
+            return await self._reminders.draw(session, item)
         if item.kind == NEW_REPORT:
             return await self._leaders.draw_new_report(
                 session, item.person_id, payload["report_id"]

@@ -58,7 +58,7 @@ async def test_a_report_goes_to_the_leader_who_handles_it(sqlite_url: str, tmp_p
             # Liv, who leads Vossevangen skule, is told at once, with the card to act on.
             [card] = await liv.replies(until=inputs["description"])
             assert "Kari Nordmann" in words(card)
-            assert set(buttons(card)) == {"acknowledge", "measure", "close"}
+            assert set(buttons(card)) == {"acknowledge", "measure", "snooze", "close"}
             await liv.press(
                 card, buttons(card)["acknowledge"], {}, until=NN("handling.acknowledged")
             )

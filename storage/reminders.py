@@ -1,0 +1,259 @@
+"""What the reminders are made from, and where they go (bot/proactive/reminders.py): open
+reports and measures, the people who lead a unit now, the owner of a measure, a leader's
+snooze, and what is overdue across the organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import func, update
+from sqlalchemy import select as select_columns  # sqlmodel's select takes at most 4
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from domain.reminders import OpenMeasure, OpenReport
+from domain.vocabulary import Status
+from storage.models import Measure, Person, Report, Unit, UnitLeader
+from storage.organisation import adviser_ids
+
+IMPORTED = "import"  # history from an earlier system: its handling stayed there
+
+
+async def open_reports(session: AsyncSession) -> list[OpenReport]:
+    """Reports not yet acknowledged, received in Teams (only they are reminded of)."""
+    rows = await session.execute(
+        select_columns(
+            col(Report.id),
+            col(Report.unit_id),
+            col(Report.status),
+            col(Report.reported_at),
+            col(Report.snoozed_until),
+        )
+        .where(col(Report.status) == Status.NEW.value, col(Report.source) != IMPORTED)
+        .order_by(col(Report.id))
+    )
+    return [
+        OpenReport(r.id, r.unit_id, Status(r.status), r.reported_at, r.snoozed_until) for r in rows
+    ]
+
+
+async def open_measures(session: AsyncSession) -> list[OpenMeasure]:
+    """Measures not done, on reports not closed."""
+    rows = await session.execute(
+        select_columns(
+            col(Measure.id),
+            col(Measure.report_id),
+            col(Report.unit_id),
+            col(Measure.due),
+            col(Report.snoozed_until),
+        )
+        .join(Report, col(Report.id) == col(Measure.report_id))
+        .where(
+            col(Measure.done_at).is_(None),
+            col(Report.status) != Status.CLOSED.value,
+            col(Report.source) != IMPORTED,
+        )
+        .order_by(col(Measure.id))
+    )
+    return [OpenMeasure(r.id, r.report_id, r.unit_id, r.due, r.snoozed_until) for r in rows]
+
+
+async def leaders_by_unit(session: AsyncSession, unit_ids: Collection[int]) -> dict[int, list[int]]:
+    """Who leads each unit now (leaders, then deputies)."""
+    found: dict[int, list[int]] = {unit_id: [] for unit_id in unit_ids}
+    if not found:
+        return found
+    rows = await session.execute(
+        select(col(UnitLeader.unit_id), col(UnitLeader.person_id))
+        .where(col(UnitLeader.unit_id).in_(sorted(found)))
+        .order_by(col(UnitLeader.unit_id), col(UnitLeader.deputy), col(UnitLeader.person_id))
+    )
+    for unit_id, person_id in rows:
+        found[unit_id].append(person_id)
+    return found
+
+
+async def leads(session: AsyncSession, *, person_id: int, unit_id: int | None) -> bool:
+    if unit_id is None:
+        return False
+    found = await session.scalar(
+        select(func.count()).where(
+            col(UnitLeader.unit_id) == unit_id, col(UnitLeader.person_id) == person_id
+        )
+    )
+    return bool(found)
+
+
+async def measure_owners(session: AsyncSession, measure_ids: Collection[int]) -> dict[int, int]:
+    """The person each measure's owner is, where the owner as written is someone's name or
+    e-mail in the organisation (ignoring case); the others are not known to the bot."""
+    if not measure_ids:
+        return {}
+    owners = dict(
+        (
+            await session.execute(
+                select(col(Measure.id), func.lower(func.trim(col(Measure.owner)))).where(
+                    col(Measure.id).in_(sorted(measure_ids))
+                )
+            )
+        ).all()
+    )
+    wanted = sorted(set(owners.values()))
+    by_name: dict[str, int] = {}
+    ambiguous: set[str] = set()
+    for person_id, name, upn in await session.execute(
+        select(col(Person.id), func.lower(col(Person.name)), func.lower(col(Person.upn))).where(
+            (func.lower(col(Person.name)).in_(wanted)) | (func.lower(col(Person.upn)).in_(wanted))
+        )
+    ):
+        for key in {name, upn} - {None, ""}:
+            if key in by_name and by_name[key] != person_id:
+                ambiguous.add(key)  # two people of that name: neither is guessed at
+            by_name[key] = person_id
+    return {
+        measure: by_name[owner]
+        for measure, owner in owners.items()
+        if owner in by_name and owner not in ambiguous
+    }
+
+
+async def open_by_leader(session: AsyncSession) -> dict[int, int]:
+    """Each leader or deputy with reports not closed in their units: how many (the digest)."""
+    rows = await session.execute(
+        select(col(UnitLeader.person_id), func.count(func.distinct(col(Report.id))))
+        .join(Report, col(Report.unit_id) == col(UnitLeader.unit_id))
+        .where(col(Report.status) != Status.CLOSED.value, col(Report.source) != IMPORTED)
+        .group_by(col(UnitLeader.person_id))
+    )
+    return {person_id: int(count) for person_id, count in rows}
+
+
+async def advisers(session: AsyncSession) -> list[int]:
+    return await adviser_ids(session)
+
+
+async def snooze(session: AsyncSession, *, report_id: int, until: date | None) -> None:
+    await session.execute(
+        update(Report).where(col(Report.id) == report_id).values(snoozed_until=until)
+    )
+
+
+@dataclass(frozen=True)
+class ReminderSubject:
+    """What a reminder is about, read again when it is sent."""
+
+    report_id: int
+    case_number: str
+    unit_id: int | None
+    unit_name: str | None
+    status: Status
+    reported_at: datetime
+    snoozed_until: date | None
+    measure_description: str | None = None
+    measure_owner: str | None = None
+    measure_due: date | None = None
+    measure_done: bool = False
+
+
+async def subject(
+    session: AsyncSession, *, report_id: int, measure_id: int | None = None
+) -> ReminderSubject | None:
+    row = (
+        await session.execute(
+            select_columns(
+                col(Report.case_number),
+                col(Report.unit_id),
+                col(Unit.name),
+                col(Report.status),
+                col(Report.reported_at),
+                col(Report.snoozed_until),
+            )
+            .outerjoin(Unit, col(Unit.id) == col(Report.unit_id))
+            .where(col(Report.id) == report_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    found = ReminderSubject(report_id, row[0], row[1], row[2], Status(row[3]), row[4], row[5])
+    if measure_id is None:
+        return found
+    measure = await session.get(Measure, measure_id)
+    if measure is None or measure.report_id != report_id:
+        return None
+    return replace(
+        found,
+        measure_description=measure.description,
+        measure_owner=measure.owner,
+        measure_due=measure.due,
+        measure_done=measure.done_at is not None,
+    )
+
+
+@dataclass(frozen=True)
+class LateReport:
+    report_id: int
+    case_number: str
+    unit_name: str | None
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class LateMeasure:
+    report_id: int
+    case_number: str
+    unit_name: str | None
+    description: str
+    due: date
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """What is overdue across the organisation (the adviser's «forfalne»), oldest first."""
+
+    not_acknowledged: list[LateReport]
+    measures_overdue: list[LateMeasure]
+
+
+async def overdue(session: AsyncSession, *, today: date, acknowledge_by: datetime) -> Overdue:
+    """Reports not acknowledged that came in before `acknowledge_by`, and measures past their
+    deadline."""
+    reports = await session.execute(
+        select_columns(
+            col(Report.id), col(Report.case_number), col(Unit.name), col(Report.reported_at)
+        )
+        .outerjoin(Unit, col(Unit.id) == col(Report.unit_id))
+        .where(
+            col(Report.status) == Status.NEW.value,
+            col(Report.source) != IMPORTED,
+            col(Report.reported_at) <= acknowledge_by,
+        )
+        .order_by(col(Report.reported_at), col(Report.id))
+    )
+    measures = await session.execute(
+        select_columns(
+            col(Report.id),
+            col(Report.case_number),
+            col(Unit.name),
+            col(Measure.description),
+            col(Measure.due),
+        )
+        .join(Report, col(Report.id) == col(Measure.report_id))
+        .outerjoin(Unit, col(Unit.id) == col(Report.unit_id))
+        .where(
+            col(Measure.done_at).is_(None),
+            col(Measure.due) < today,
+            col(Report.status) != Status.CLOSED.value,
+            col(Report.source) != IMPORTED,
+        )
+        .order_by(col(Measure.due), col(Measure.id))
+    )
+    return Overdue(
+        [LateReport(cast(int, r), case, unit, at) for r, case, unit, at in reports.all()],
+        [
+            LateMeasure(cast(int, r), case, unit, what, due)
+            for r, case, unit, what, due in measures.all()
+        ],
+    )
