@@ -77,6 +77,23 @@ class RateLimitedConnector:
         return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
 
 
+def chats(people: int, service_url: str, at: datetime) -> list[dict[str, object]]:
+    """A personal chat with the bot for each of people 1…N (`aad-<n>`, chat `a:<n>`)."""
+    return [
+        {
+            "conversation_id": f"a:{n}",
+            "conversation_type": "personal",
+            "person_aad_object_id": f"aad-{n}",
+            "channel_id": "msteams",
+            "service_url": service_url,
+            "tenant_id": "tenant-bench",
+            "bot_id": "28:bench",
+            "updated_at": at,
+        }
+        for n in range(1, people + 1)
+    ]
+
+
 def _fill(database_url: str, messages: int, service_url: str) -> None:
     engine = create_sync_db_engine(database_url)
     now = time.time()
@@ -90,22 +107,7 @@ def _fill(database_url: str, messages: int, service_url: str) -> None:
             ],
         )
         connection.execute(text("SELECT setval('person_id_seq', :n)"), {"n": messages})
-        connection.execute(
-            insert(ConversationRef),
-            [
-                {
-                    "conversation_id": f"a:{n}",
-                    "conversation_type": "personal",
-                    "person_aad_object_id": f"aad-{n}",
-                    "channel_id": "msteams",
-                    "service_url": service_url,
-                    "tenant_id": "tenant-bench",
-                    "bot_id": "28:bench",
-                    "updated_at": at,
-                }
-                for n in range(1, messages + 1)
-            ],
-        )
+        connection.execute(insert(ConversationRef), chats(messages, service_url, at))
         payload = json.dumps({"month": 202611, "nudge_id": 0, "unit_name": "Eining"})
         connection.execute(
             insert(OutboxRow),

@@ -25,6 +25,7 @@ from bot.desks.leader_desk import LeaderDesk
 from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
 from bot.desks.statistics_desk import StatisticsDesk
+from bot.desks.tips_desk import TipsDesk
 from bot.edge.activity_guard import MAX_BODY_BYTES, read_activity_body
 from bot.edge.connector_reuse import AuthenticationUnavailable, ReusingAuthentication
 from bot.edge.metrics import Metrics, metrics_app
@@ -39,6 +40,7 @@ from bot.proactive.nudges import MonthlyNudges
 from bot.proactive.outbox_messages import OutboxMessages
 from bot.proactive.outbox_sender import OutboxSender, SenderSettings
 from bot.proactive.reminders import Reminders, run_every
+from bot.proactive.tips import TipsScheduler
 from bot.statistics.links import LinkSigner
 from dialogs.report_dialog import ReportDialog
 from dialogs.turn import Clock
@@ -104,6 +106,7 @@ def build_bot(
         conversations=ConversationBook(sessions, ring=ring),
         cards=ReportCards(desk, clock),
         leaders=leaders,
+        tips=TipsDesk(sessions, catalogues, clock, settings.reminder_rules.calendar, ring=ring),
         statistics=StatisticsDesk(
             sessions,
             catalogues,
@@ -202,14 +205,14 @@ async def _bot_lifetime(app: web.Application) -> AsyncIterator[None]:
         logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
-    jobs = []
+    calendar = settings.reminder_rules.calendar
+    # The adviser's tips go when she said, whatever else is switched off.
+    jobs = [TipsScheduler(sessions, app[CLOCK], calendar, ring=bell.set).queue_due]
     if settings.reminders:
         rules = settings.reminder_rules
         jobs.append(Reminders(sessions, app[CLOCK], rules, ring=bell.set).queue_due)
     if settings.nudges:
-        nudges = MonthlyNudges(
-            sessions, app[CLOCK], calendar=settings.reminder_rules.calendar, ring=bell.set
-        )
+        nudges = MonthlyNudges(sessions, app[CLOCK], calendar=calendar, ring=bell.set)
         jobs.append(lambda: nudges.queue_due(stop))
     if jobs:
         tasks.append(

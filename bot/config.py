@@ -8,7 +8,7 @@ from datetime import time
 
 from domain.i18n import LANGUAGES
 from domain.reminders import ReminderRules
-from domain.working_time import WorkingCalendar, parse_days_off, parse_hours
+from domain.working_time import WorkingCalendar, parse_days_off, parse_hours, parse_weekdays
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -229,6 +229,10 @@ def _reminder_rules(get: Callable[[str, str], str]) -> ReminderRules:
         days_off = parse_days_off(get("AVVIK_DAYS_OFF", "12-24,12-31"))
     except ValueError as error:
         raise SettingsError(f"AVVIK_DAYS_OFF: {error}") from None
+    try:
+        weekdays = parse_weekdays(get("AVVIK_WORKING_DAYS", "mon-fri"))
+    except ValueError as error:
+        raise SettingsError(f"AVVIK_WORKING_DAYS: {error}") from None
     weekday = get("AVVIK_DIGEST_DAY", "monday").lower()
     if weekday not in _WEEKDAYS[:5]:
         raise SettingsError(
@@ -242,7 +246,7 @@ def _reminder_rules(get: Callable[[str, str], str]) -> ReminderRules:
     if escalate <= remind:
         raise SettingsError("AVVIK_ESCALATE_AFTER_DAYS must be more than AVVIK_REMIND_AFTER_DAYS")
     return ReminderRules(
-        calendar=WorkingCalendar(start=start, end=end, days_off=days_off),
+        calendar=WorkingCalendar(start=start, end=end, days_off=days_off, weekdays=weekdays),
         acknowledge_days=remind,
         escalate_days=escalate,
         measure_warning_days=days("AVVIK_MEASURE_WARNING_DAYS", "2"),

@@ -29,12 +29,14 @@ from botbuilder.schema import (
 
 from bot.cards import SUBMIT_REPORT
 from bot.cards.statistics import STATS, UNDER_REPORTING
+from bot.cards.tips import ACTIONS as TIP_ACTIONS
 from bot.desks.handling import HANDLE, SHOW
 from bot.desks.leader_desk import LeaderDesk
 from bot.desks.replies import help_text, menu_buttons, welcome_text
 from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
 from bot.desks.statistics_desk import StatisticsDesk, StatsRequest, read_request
+from bot.desks.tips_desk import TipsDesk
 from bot.edge.held_replies import HeldReplies, release
 from bot.edge.turn_locks import KeyedLocks
 from bot.proactive.conversation_book import ConversationBook, address_of
@@ -97,7 +99,7 @@ def _stats_request_of(value: dict[str, Any]) -> StatsRequest:
     )
 
 
-_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING)
+_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING, *TIP_ACTIONS)
 _PERSONAL_ONLY = (
     Intent.REPORT,
     Intent.RESTART,
@@ -108,6 +110,8 @@ _PERSONAL_ONLY = (
     Intent.STATS,
     Intent.UNDER_REPORTING,
     Intent.OVERDUE,
+    Intent.NEW_TIP,
+    Intent.TIPS,
 )
 
 
@@ -152,6 +156,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         cards: ReportCards,
         leaders: LeaderDesk,
         statistics: StatisticsDesk,
+        tips: TipsDesk,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -165,6 +170,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._cards = cards
         self._leaders = leaders
         self._statistics = statistics
+        self._tips = tips
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
@@ -286,6 +292,8 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
                 )
             elif card_action == UNDER_REPORTING:
                 await self._statistics.send_under_reporting(turn_context, texts, reporter)
+            elif card_action in TIP_ACTIONS:
+                await self._tips.act(turn_context, texts, reporter, value)
             else:
                 await self._leaders.show(turn_context, texts, reporter, value)
             return
@@ -321,6 +329,10 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             await self._statistics.send_under_reporting(turn_context, texts, reporter)
         elif command.intent is Intent.OVERDUE:
             await self._leaders.send_overdue(turn_context, texts, reporter)
+        elif command.intent is Intent.NEW_TIP:
+            await self._tips.compose(turn_context, texts, reporter)
+        elif command.intent is Intent.TIPS:
+            await self._tips.library(turn_context, texts, reporter)
         elif command.intent is Intent.HELP:
             await self._send_menu(turn_context, texts, help_text(texts))
         elif command.intent is Intent.LANGUAGE:

@@ -22,6 +22,8 @@ class Intent(Enum):
     STATS = "stats"  # «statistikk [år] [avdeling]»
     UNDER_REPORTING = "under_reporting"  # the adviser's «underrapportering»
     OVERDUE = "overdue"  # the adviser's «forfalne»
+    NEW_TIP = "new_tip"  # the adviser's «nytt tips»
+    TIPS = "tips"  # the adviser's tip library
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -45,6 +47,8 @@ _PHRASE_INTENTS = (
     Intent.STATS,
     Intent.UNDER_REPORTING,
     Intent.OVERDUE,
+    Intent.NEW_TIP,
+    Intent.TIPS,
     Intent.HELP,
     Intent.CANCEL,
     Intent.RESTART,

@@ -31,6 +31,7 @@ class WorkingCalendar:
     start: time = time(8, 0)
     end: time = time(16, 0)  # exclusive
     days_off: tuple[tuple[int, int], ...] = CHRISTMAS_AND_NEW_YEARS_EVE
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday (0) to Friday (4)
     _holidays: holidays.HolidayBase = field(
         default_factory=_norwegian_holidays, compare=False, repr=False
     )
@@ -44,7 +45,7 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         return (
-            day.weekday() < 5
+            day.weekday() in self.weekdays
             and (day.month, day.day) not in self.days_off
             and not self.is_public_holiday(day)
         )
@@ -104,6 +105,24 @@ def parse_days_off(text: str) -> tuple[tuple[int, int], ...]:
             raise ValueError(f"not a month-day such as 12-24: {part!r}") from None
         days.append((found.month, found.day))
     return tuple(days)
+
+
+_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """«mon-fri», «mon,tue,wed» or «mon-sun» as weekday numbers (Monday 0)."""
+    days: set[int] = set()
+    for part in (p.strip().lower() for p in text.replace("–", "-").split(",")):
+        first, _, last = part.partition("-")
+        names = (first.strip()[:3], (last.strip() or first.strip())[:3])
+        if not all(name in _WEEKDAY_NAMES for name in names):
+            raise ValueError(f"not weekdays such as mon-fri: {text!r}")
+        start, end = (_WEEKDAY_NAMES.index(name) for name in names)
+        days.update(range(start, end + 1))
+    if not days:
+        raise ValueError("at least one working weekday is needed")
+    return frozenset(days)
 
 
 def parse_hours(text: str) -> tuple[time, time]:

@@ -269,3 +269,50 @@ class OutboxSender(SQLModel, table=True):
 
     owner: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = Field(sa_column=_timestamp())
+
+
+class TipRow(SQLModel, table=True):
+    """An HMS adviser's tip (domain.tips): its content, audience and schedule, kept as JSON."""
+
+    __tablename__ = "tip"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    language: str = Field(default="nn", max_length=8)
+    content: str = Field(sa_column=Column(Text, nullable=False))  # sections and links
+    audience: str = Field(sa_column=Column(Text, nullable=False))
+    schedule: str = Field(sa_column=Column(Text, nullable=False))
+    # draft (not sent yet), active (scheduled, sending or a series), done, cancelled
+    status: str = Field(default="draft", max_length=20, index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    version: int = 1
+
+
+class TipDelivery(SQLModel, table=True):
+    """One sending of a tip (a series has one per occurrence): an outbox row per recipient."""
+
+    __tablename__ = "tip_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tip_id: int = Field(foreign_key="tip.id", index=True)
+    planned_at: datetime = Field(sa_column=_timestamp())  # as scheduled
+    due_at: datetime = Field(sa_column=_timestamp())  # moved into working hours
+    # scheduled, sending (rows queued), cancelled
+    status: str = Field(default="scheduled", max_length=20, index=True)
+    recipients: int = 0
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The adviser's report card, updated in place.
+    report_conversation_id: str | None = Field(default=None, max_length=300)
+    report_activity_id: str | None = Field(default=None, max_length=300)
+
+
+class TipVote(SQLModel, table=True):
+    """«Nyttig» or «Ikkje nyttig»: one vote per person and sending, changeable."""
+
+    __tablename__ = "tip_vote"
+
+    delivery_id: int = Field(foreign_key="tip_delivery.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    useful: bool
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

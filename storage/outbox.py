@@ -209,6 +209,20 @@ async def mark_waiting(session: AsyncSession, *, item_id: int, owner: str, error
     return await _finish(session, item_id, owner, status=WAITING, last_error=error[:ERROR_MAX])
 
 
+async def cancel_prefix(session: AsyncSession, *, prefix: str, error: str) -> int:
+    """Rows not sent yet whose key starts with `prefix` fail with `error` (a sending called
+    off); how many. One a sender is sending just now may still go, and is then recorded sent."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(
+            col(OutboxRow.dedupe_key).like(f"{prefix}%"),
+            col(OutboxRow.status).in_([QUEUED, WAITING]),
+        )
+        .values(status=FAILED, last_error=error[:ERROR_MAX])
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def wake_person(session: AsyncSession, *, aad_object_id: str) -> int:
     """The person can be reached now (they installed the app): their waiting rows are due."""
     person = select(col(Person.id)).where(col(Person.aad_object_id) == aad_object_id)
@@ -222,18 +236,22 @@ async def wake_person(session: AsyncSession, *, aad_object_id: str) -> int:
 
 async def wake_reachable(session: AsyncSession) -> int:
     """Waiting rows whose person has a chat with the bot by now: due again. The sender looks
-    now and then, whoever wrote the conversation down (another replica, an install event)."""
+    now and then, whoever wrote the conversation down (another replica, an install event).
+    Asked row by row of the waiting ones (found by the status index), so that it costs nothing
+    when nothing waits, however many people and chats there are."""
     reachable = (
         select(col(Person.id))
         .join(
             ConversationRef, col(ConversationRef.person_aad_object_id) == col(Person.aad_object_id)
         )
-        .where(col(ConversationRef.conversation_type) == "personal")
+        .where(
+            col(ConversationRef.conversation_type) == "personal",
+            col(Person.id) == col(OutboxRow.person_id),
+        )
+        .exists()
     )
     result = await session.execute(
-        update(OutboxRow)
-        .where(col(OutboxRow.status) == WAITING, col(OutboxRow.person_id).in_(reachable))
-        .values(status=QUEUED)
+        update(OutboxRow).where(col(OutboxRow.status) == WAITING, reachable).values(status=QUEUED)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

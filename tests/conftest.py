@@ -28,7 +28,8 @@ from tests.pg_schema import private_schema
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
-    "outbox, outbox_sender, report_count, nudge, sick_leave, measure, report_card, report_event, "
+    "tip_vote, tip_delivery, tip, outbox, outbox_sender, report_count, nudge, sick_leave, "
+    "measure, report_card, report_event, "
     "report, case_counter, unit_leader, person_role, person, unit, department, bot_state, "
     "conversation_ref"
 )

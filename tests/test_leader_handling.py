@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,12 +75,22 @@ class Voss:
 
 @pytest.fixture
 async def voss(aiohttp_client: ClientMaker, connector: FakeConnector, database_url: str) -> Voss:
-    client = await aiohttp_client(create_app(dev_settings(database_url), clock=lambda: NOW))
+    return await voss_in_teams(aiohttp_client, connector, database_url)
+
+
+async def voss_in_teams(
+    aiohttp_client: ClientMaker,
+    connector: FakeConnector,
+    database_url: str,
+    clock: Callable[[], datetime] = lambda: NOW,
+) -> Voss:
+    """The bot over HTTP with Voss's organisation, where everyone has opened the bot once in
+    Teams, so it can write to them."""
+    client = await aiohttp_client(create_app(dev_settings(database_url), clock=clock))
     engine = create_async_db_engine(database_url)
     await make_voss(session_factory(engine))
     await engine.dispose()
     world = Voss(connector, client, database_url)
-    # Everyone has opened the bot once in Teams, so it can write to them.
     for name in ("kari", "liv", "lars", "siri", "per", "hanne", "vera"):
         await world.user(name).say("hei")
     connector.sent.clear()
@@ -438,7 +449,7 @@ async def test_the_running_bot_reminds_after_two_working_days_and_escalates_afte
 
     async def after(moment: datetime) -> dict[str, list[str]]:
         clock.now = moment
-        await asyncio.sleep(2.5)  # two looks of the scheduler, and the sender's
+        await asyncio.sleep(1.5)  # a look of the scheduler (every second), and the sender
         await world.settle()
         return {n: [a.get("text") or "" for a in world.inbox(n)] for n in ("liv", "lars", "hanne")}
 

@@ -24,7 +24,7 @@ from domain.oslo_time import OSLO
 from domain.reminders import OpenMeasure, OpenReport, ReminderRules, Step, digest_week
 from domain.reminders import due_reminders as rules_due
 from domain.vocabulary import Status
-from domain.working_time import WorkingCalendar, parse_days_off, parse_hours
+from domain.working_time import WorkingCalendar, parse_days_off, parse_hours, parse_weekdays
 from storage.db import SessionFactory
 from storage.models import Measure, OutboxRow, Report, UnitLeader
 from tests.fake_connector import FakeConnector
@@ -71,6 +71,13 @@ def test_the_days_off_are_a_setting() -> None:
     with pytest.raises(ValueError, match="month-day"):
         parse_days_off("24.12")
     assert parse_hours("07:30-15:00") == (time(7, 30), time(15))
+    assert parse_weekdays("mon-fri") == frozenset(range(5))
+    assert parse_weekdays("Monday-Sunday") == frozenset(range(7))
+    every_day = WorkingCalendar(weekdays=parse_weekdays("mon-sun"))
+    assert every_day.is_working_day(date(2026, 12, 5))  # a Saturday, in a nursing home
+    assert not every_day.is_working_day(date(2026, 12, 25))  # still a public holiday
+    with pytest.raises(ValueError, match="weekdays"):
+        parse_weekdays("weekdays")
     with pytest.raises(ValueError, match="end after"):
         parse_hours("16:00-08:00")
 

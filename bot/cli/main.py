@@ -23,6 +23,7 @@ from bot.cli import outbox as outbox_cli
 from bot.cli import reminders as reminders_cli
 from bot.cli import sick_leave as sick_leave_cli
 from bot.cli import stats as stats_cli
+from bot.cli import tips as tips_cli
 from bot.cli import under_reporting as under_reporting_cli
 from bot.cli.common import nothing_imported, progress_bar
 from bot.cli.manifest_package import PackageError, build_package
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     outbox_cli.add_parser(commands)
     outbox_cli.add_reach_parser(commands)
     reminders_cli.add_parser(commands)
+    tips_cli.add_parser(commands)
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
     return parser
@@ -274,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return outbox_cli.run_reach(settings, args)
     if args.command == reminders_cli.COMMAND:
         return reminders_cli.run(settings, args)
+    if args.command == tips_cli.COMMAND:
+        return tips_cli.run(settings, args)
     if args.command == sick_leave_cli.COMMAND:
         return sick_leave_cli.run(settings, args)
     if args.command == under_reporting_cli.COMMAND:

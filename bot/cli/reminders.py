@@ -85,8 +85,8 @@ def quiet_because(moment: datetime, calendar: WorkingCalendar) -> str | None:
         return f"a public holiday ({holiday})"
     if (day.month, day.day) in calendar.days_off:
         return f"a day off (AVVIK_DAYS_OFF: {day.month:02d}-{day.day:02d})"
-    if day.weekday() >= 5:
-        return "a weekend"
+    if day.weekday() not in calendar.weekdays:
+        return "not a working weekday (AVVIK_WORKING_DAYS)"
     if not calendar.start <= local.time() < calendar.end:
         return (
             f"outside working hours ({calendar.start:%H:%M}–{calendar.end:%H:%M}, "

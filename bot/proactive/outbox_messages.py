@@ -14,6 +14,7 @@ from bot.proactive.nudges import NUDGE, nudge_message
 from bot.proactive.outbox_sender import Drawn, Unreachable
 from bot.proactive.reminder_messages import STEP_OF_KIND, ReminderMessages
 from bot.proactive.reminders import KIND
+from bot.proactive.tips import TipMessages
 from dialogs.turn import Clock
 from domain.i18n import Catalogues, Texts
 from domain.reminders import ReminderRules, Step
@@ -21,6 +22,7 @@ from storage import handling, organisation, outbox
 from storage.conversations import ConversationAddress
 from storage.handling import CARD_UPDATE, NEW_REPORT, OUTCOME
 from storage.outbox import NOT_INSTALLED, OutboxItem
+from storage.tips import TIP, TIP_REPORT
 from storage.under_reporting import mark_nudge_sent
 
 UNREACHABLE = "unreachable"
@@ -47,11 +49,14 @@ class OutboxMessages:
         self._reminders = ReminderMessages(
             leaders, catalogues, clock, default_language, rules or ReminderRules()
         )
+        self._tips = TipMessages(catalogues, default_language)
 
     async def draw(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
         payload = item.payload
         if item.kind in STEP_OF_KIND:
             return await self._reminders.draw(session, item)
+        if item.kind in (TIP, TIP_REPORT):
+            return await self._tips.draw(session, item)
         if item.kind == NEW_REPORT:
             return await self._leaders.draw_new_report(
                 session, item.person_id, payload["report_id"]
@@ -88,8 +93,13 @@ class OutboxMessages:
             await self._leaders.new_report_delivered(
                 session, item.person_id, item.payload["report_id"], address, activity_id
             )
+        elif item.kind == TIP_REPORT:
+            await self._tips.delivered(session, item, address, activity_id)
         elif item.kind == NUDGE:
             await mark_nudge_sent(session, nudge_id=item.payload["nudge_id"], now=self._clock())
+
+    def records_delivery(self, item: OutboxItem) -> bool:
+        return item.kind in (NEW_REPORT, NUDGE, TIP_REPORT)
 
     async def unreachable(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
         """Each adviser hears once of each leader the bot cannot write to."""

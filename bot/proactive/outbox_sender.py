@@ -117,6 +117,10 @@ class MessageDrawer(Protocol):
     async def unreachable(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
         """Tell whoever must know that the person cannot be reached."""
 
+    def records_delivery(self, item: OutboxItem) -> bool:
+        """Whether `delivered` has anything to record for this row (a transaction saved when
+        not: a broadcast is thousands of rows)."""
+
 
 @dataclass
 class _Sent:
@@ -407,6 +411,8 @@ class OutboxSender:
             return False
         # What sending it means (a card to redraw later, a read), apart: should it fail, the
         # message is still sent once.
+        if not self._drawer.records_delivery(item):
+            return False
         try:
             async with self._sessions() as session, session.begin():
                 await self._drawer.delivered(session, item, drawn.address, activity_id)

@@ -88,14 +88,14 @@ def _user(person: Person) -> dict[str, str]:
 
 
 def config_for(current: Person) -> dict[str, Any]:
-    """The Playground's config (YAML; JSON is YAML) with `current` as its user. It needs at
-    least five other users, or it exits without a word."""
+    """The Playground's config (YAML; JSON is YAML) with `current` as its user. It needs
+    five other users, no fewer and (as tried) no more, or it stops serving without a word."""
     return {
         "version": "0.1.1",
         "tenantId": "7a3d6a60-5b1e-4c55-9a0e-000000000001",
         "bot": {"id": "00000000-0000-0000-0000-00000000000011", "name": "Avviksboten"},
         "currentUser": _user(current),
-        "users": [_user(p) for p in PEOPLE if p != current],
+        "users": [_user(p) for p in PEOPLE if p != current][:5],
         "personalChat": {"id": current.chat_id},
         "groupChat": {"id": f"group-{current.key}", "name": "Leiargruppa"},
         "team": {

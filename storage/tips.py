@@ -1,0 +1,391 @@
+"""The adviser's tips (domain.tips) in the database: drafts, sendings, who they reach, how far
+a sending has come (read from its outbox rows), and the recipients' votes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from domain.tips import Audience, AudienceKind, Schedule, Tip
+from storage import outbox
+from storage.models import (
+    ConversationRef,
+    OutboxRow,
+    Person,
+    PersonRole,
+    TipDelivery,
+    TipRow,
+    TipVote,
+    Unit,
+    UnitLeader,
+)
+from storage.sql import insert_for
+
+TIP = "tip"  # the outbox kind of a tip to one recipient
+TIP_REPORT = "tip_report"  # the adviser's report card
+DRAFT, ACTIVE, DONE, CANCELLED = "draft", "active", "done", "cancelled"
+SCHEDULED, SENDING = "scheduled", "sending"
+CANCELLED_REASON = "cancelled by the adviser"
+
+
+@dataclass(frozen=True)
+class StoredTip:
+    id: int
+    tip: Tip
+    audience: Audience
+    schedule: Schedule
+    status: str
+    created_by_id: int | None
+    version: int
+
+
+def _stored(row: TipRow) -> StoredTip:
+    assert row.id is not None
+    content = json.loads(row.content)
+    return StoredTip(
+        row.id,
+        Tip.from_json({**content, "title": row.title, "language": row.language}),
+        Audience.from_json(json.loads(row.audience)),
+        Schedule.from_json(json.loads(row.schedule)),
+        row.status,
+        row.created_by_id,
+        row.version,
+    )
+
+
+async def save_draft(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    audience: Audience,
+    schedule: Schedule,
+    author_id: int | None,
+    now: datetime,
+    tip_id: int | None = None,
+) -> int:
+    """A new draft, or the draft (or scheduled tip not yet started) `tip_id` changed."""
+    content = json.dumps(
+        {k: v for k, v in tip.content_json().items() if k in ("sections", "links")},
+        ensure_ascii=False,
+    )
+    values = {
+        "title": tip.title,
+        "language": tip.language,
+        "content": content,
+        "audience": json.dumps(audience.as_json()),
+        "schedule": json.dumps(schedule.as_json()),
+    }
+    if tip_id is not None:
+        result = await session.execute(
+            update(TipRow)
+            .where(col(TipRow.id) == tip_id, col(TipRow.status).in_([DRAFT, ACTIVE]))
+            .values(**values, version=TipRow.version + 1)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return tip_id
+    row = TipRow(
+        title=tip.title,
+        language=tip.language,
+        content=content,
+        audience=values["audience"],
+        schedule=values["schedule"],
+        status=DRAFT,
+        created_by_id=author_id,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+async def get_tip(session: AsyncSession, tip_id: int) -> StoredTip | None:
+    row = await session.get(TipRow, tip_id)
+    return _stored(row) if row else None
+
+
+async def audience_ids(session: AsyncSession, audience: Audience) -> list[int]:
+    """Who the audience is right now (person ids), each once."""
+    query: Any
+    if audience.kind is AudienceKind.EVERYONE:
+        query = select(col(Person.id)).where(
+            or_(
+                col(Person.unit_id).is_not(None),
+                col(Person.id).in_(select(col(PersonRole.person_id))),
+            )
+        )
+    elif audience.kind is AudienceKind.ROLE and audience.role is not None:
+        query = select(col(PersonRole.person_id)).where(col(PersonRole.role) == audience.role.value)
+    elif audience.kind is AudienceKind.PLACES:
+        units = select(col(Unit.id)).where(
+            or_(
+                col(Unit.id).in_(audience.units or (-1,)),
+                col(Unit.department_id).in_(audience.departments or (-1,)),
+            )
+        )
+        query = select(col(UnitLeader.person_id)).where(col(UnitLeader.unit_id).in_(units))
+    else:
+        query = select(col(UnitLeader.person_id))
+    return sorted({int(p) for p in await session.scalars(query) if p is not None})
+
+
+async def reachable_count(session: AsyncSession, person_ids: list[int]) -> int:
+    """How many of these people have a chat with the bot now."""
+    if not person_ids:
+        return 0
+    found = await session.scalar(
+        select(func.count(func.distinct(col(Person.id))))
+        .join(
+            ConversationRef, col(ConversationRef.person_aad_object_id) == col(Person.aad_object_id)
+        )
+        .where(
+            col(ConversationRef.conversation_type) == "personal",
+            col(Person.id).in_(person_ids),
+        )
+    )
+    return int(found or 0)
+
+
+async def schedule_delivery(
+    session: AsyncSession, *, tip_id: int, planned_at: datetime, due_at: datetime
+) -> int:
+    """The tip is to go at `due_at` (a draft becomes active); the new sending's id."""
+    await session.execute(update(TipRow).where(col(TipRow.id) == tip_id).values(status=ACTIVE))
+    delivery = TipDelivery(tip_id=tip_id, planned_at=planned_at, due_at=due_at)
+    session.add(delivery)
+    await session.flush()
+    assert delivery.id is not None
+    return delivery.id
+
+
+async def due_deliveries(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Sendings whose time has come, claimed for this caller (a second scheduler skips them)."""
+    query = (
+        select(col(TipDelivery.id))
+        .where(col(TipDelivery.status) == SCHEDULED, col(TipDelivery.due_at) <= now)
+        .order_by(col(TipDelivery.due_at), col(TipDelivery.id))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [int(d) for d in await session.scalars(query) if d is not None]
+
+
+async def start_delivery(session: AsyncSession, *, delivery_id: int, now: datetime) -> int:
+    """Every recipient's row in the outbox, and the adviser's report card; how many people.
+    Run in one transaction: a crash leaves the sending scheduled, to start again whole."""
+    delivery = await session.get(TipDelivery, delivery_id)
+    if delivery is None or delivery.status != SCHEDULED:
+        return 0
+    stored = await get_tip(session, delivery.tip_id)
+    assert stored is not None
+    people = await audience_ids(session, stored.audience)
+    for person in people:
+        await outbox.enqueue(
+            session,
+            person_id=person,
+            kind=TIP,
+            payload={"delivery_id": delivery_id},
+            dedupe_key=f"{TIP}:{delivery_id}:{person}",
+            now=now,
+        )
+    if stored.created_by_id is not None:
+        await outbox.enqueue(
+            session,
+            person_id=stored.created_by_id,
+            kind=TIP_REPORT,
+            payload={"delivery_id": delivery_id},
+            dedupe_key=f"{TIP_REPORT}:{delivery_id}:start",
+            now=now,
+        )
+    await session.execute(
+        update(TipDelivery)
+        .where(col(TipDelivery.id) == delivery_id)
+        .values(status=SENDING, recipients=len(people), started_at=now)
+    )
+    return len(people)
+
+
+async def cancel(session: AsyncSession, *, tip_id: int) -> int:
+    """Stop a tip: sendings not started are cancelled, and rows not sent yet fail with the
+    reason; how many rows were stopped."""
+    await session.execute(update(TipRow).where(col(TipRow.id) == tip_id).values(status=CANCELLED))
+    deliveries = select(col(TipDelivery.id)).where(col(TipDelivery.tip_id) == tip_id)
+    await session.execute(
+        update(TipDelivery)
+        .where(col(TipDelivery.tip_id) == tip_id, col(TipDelivery.status) == SCHEDULED)
+        .values(status=CANCELLED)
+    )
+    ids = [int(d) for d in await session.scalars(deliveries) if d is not None]
+    stopped = 0
+    for delivery_id in ids:
+        stopped += await outbox.cancel_prefix(
+            session, prefix=f"{TIP}:{delivery_id}:", error=CANCELLED_REASON
+        )
+    return stopped
+
+
+async def discard_draft(session: AsyncSession, *, tip_id: int) -> bool:
+    result = await session.execute(
+        delete(TipRow).where(col(TipRow.id) == tip_id, col(TipRow.status) == DRAFT)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """How far a sending has come."""
+
+    recipients: int
+    sent: int
+    queued: int
+    failed: dict[str, int]  # reason → how many
+    waiting: dict[str, int]  # people the bot cannot reach yet, by reason
+    useful: int
+    not_useful: int
+
+    @property
+    def key(self) -> str:
+        """Changes whenever what the report card shows does."""
+        return (
+            f"{self.sent}-{self.queued}-{sum(self.failed.values())}-"
+            f"{sum(self.waiting.values())}-{self.useful}-{self.not_useful}"
+        )
+
+
+async def figures(session: AsyncSession, *, delivery_id: int) -> Figures:
+    delivery = await session.get(TipDelivery, delivery_id)
+    recipients = delivery.recipients if delivery else 0
+    rows = await session.execute(
+        select(col(OutboxRow.status), col(OutboxRow.last_error), func.count())
+        .where(col(OutboxRow.dedupe_key).like(f"{TIP}:{delivery_id}:%"))
+        .group_by(col(OutboxRow.status), col(OutboxRow.last_error))
+    )
+    sent = queued = 0
+    failed: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    for status, error, count in rows:
+        if status == outbox.SENT:
+            sent += int(count)
+        elif status == outbox.QUEUED:
+            queued += int(count)
+        elif status == outbox.FAILED:
+            failed[error or "?"] = failed.get(error or "?", 0) + int(count)
+        else:
+            waiting[error or "?"] = waiting.get(error or "?", 0) + int(count)
+    votes = dict(
+        (
+            await session.execute(
+                select(col(TipVote.useful), func.count())
+                .where(col(TipVote.delivery_id) == delivery_id)
+                .group_by(col(TipVote.useful))
+            )
+        ).all()
+    )
+    return Figures(
+        recipients, sent, queued, failed, waiting, int(votes.get(True, 0)), int(votes.get(False, 0))
+    )
+
+
+async def vote(
+    session: AsyncSession, *, delivery_id: int, person_id: int, useful: bool, now: datetime
+) -> bool:
+    """One vote per person and sending, the latest counts; False when the person was not sent
+    this tip (a forwarded card, a forged press)."""
+    received = await session.scalar(
+        select(func.count()).where(
+            col(OutboxRow.dedupe_key) == f"{TIP}:{delivery_id}:{person_id}",
+            col(OutboxRow.status) == outbox.SENT,
+        )
+    )
+    if not received:
+        return False
+    await session.execute(
+        insert_for(session, TipVote)
+        .values(delivery_id=delivery_id, person_id=person_id, useful=useful, at=now)
+        .on_conflict_do_update(
+            index_elements=["delivery_id", "person_id"], set_={"useful": useful, "at": now}
+        )
+    )
+    return True
+
+
+async def record_report_card(
+    session: AsyncSession, *, delivery_id: int, conversation_id: str, activity_id: str
+) -> None:
+    await session.execute(
+        update(TipDelivery)
+        .where(col(TipDelivery.id) == delivery_id)
+        .values(report_conversation_id=conversation_id, report_activity_id=activity_id)
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    tip_id: int
+    status: str
+    planned_at: datetime
+    due_at: datetime
+    recipients: int
+    report_activity_id: str | None
+    report_conversation_id: str | None
+
+
+def _delivery(row: TipDelivery) -> DeliveryView:
+    assert row.id is not None
+    return DeliveryView(
+        row.id,
+        row.tip_id,
+        row.status,
+        row.planned_at,
+        row.due_at,
+        row.recipients,
+        row.report_activity_id,
+        row.report_conversation_id,
+    )
+
+
+async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryView | None:
+    row = await session.get(TipDelivery, delivery_id)
+    return _delivery(row) if row else None
+
+
+async def deliveries_of(session: AsyncSession, tip_id: int) -> list[DeliveryView]:
+    rows = await session.scalars(
+        select(TipDelivery).where(col(TipDelivery.tip_id) == tip_id).order_by(col(TipDelivery.id))
+    )
+    return [_delivery(r) for r in rows]
+
+
+async def sending(session: AsyncSession) -> list[DeliveryView]:
+    """Sendings under way whose report card is out: the scheduler redraws them as they move."""
+    rows = await session.scalars(
+        select(TipDelivery).where(
+            col(TipDelivery.status) == SENDING, col(TipDelivery.report_activity_id).is_not(None)
+        )
+    )
+    return [_delivery(r) for r in rows]
+
+
+async def latest_tips(session: AsyncSession, limit: int = 15) -> list[StoredTip]:
+    rows = await session.scalars(select(TipRow).order_by(col(TipRow.id).desc()).limit(limit))
+    return [_stored(r) for r in rows]
+
+
+async def all_tips(session: AsyncSession) -> list[StoredTip]:
+    rows = await session.scalars(select(TipRow).order_by(col(TipRow.id)))
+    return [_stored(r) for r in rows]
+
+
+async def mark_done(session: AsyncSession, *, tip_id: int) -> None:
+    await session.execute(
+        update(TipRow)
+        .where(col(TipRow.id) == tip_id, col(TipRow.status) == ACTIVE)
+        .values(status=DONE)
+    )
