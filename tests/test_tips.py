@@ -171,8 +171,13 @@ def submits(card: Any) -> dict[str, dict[str, Any]]:
 
 def votes_of(card: dict[str, Any]) -> list[dict[str, Any]]:
     """The «Nyttig» and «Ikkje nyttig» buttons' data, under the tip."""
-    [buttons] = [e for e in card["body"] if e["type"] == "ActionSet"]
-    return [a["data"] for a in buttons["actions"]]
+    return [
+        a["data"]
+        for e in card["body"]
+        if e["type"] == "ActionSet"
+        for a in e["actions"]
+        if a["type"] == "Action.Submit"
+    ]
 
 
 def content(message: dict[str, Any]) -> dict[str, Any]:

@@ -189,12 +189,22 @@ def tip_card(texts: Texts, tip: Tip, *, delivery_id: int) -> Card:
                 }
             )
             body.append(paragraph(text))
-    actions: list[dict[str, Any]] = [
-        {"type": "Action.OpenUrl", "title": link.title, "url": link.url} for link in tip.links
-    ]
+    if tip.links:
+        # The links right under what they belong to; the votes last, set apart.
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    {"type": "Action.OpenUrl", "title": link.title, "url": link.url}
+                    for link in tip.links
+                ],
+            }
+        )
     body.append(
         {
             "type": "ActionSet",
+            "separator": True,
+            "spacing": "Medium",
             "actions": [
                 {
                     "type": "Action.Submit",
@@ -209,7 +219,7 @@ def tip_card(texts: Texts, tip: Tip, *, delivery_id: int) -> Card:
             ],
         }
     )
-    return adaptive_card(body, actions or None, fallback_text=tip.title)
+    return adaptive_card(body, fallback_text=tip.title)
 
 
 def preview_card(
