@@ -82,12 +82,27 @@ async def save_draft(
         "schedule": json.dumps(schedule.as_json()),
     }
     if tip_id is not None:
+        # A tip scheduled but not started becomes a draft again, its time called off: the
+        # adviser sends it anew, with the time as she has now set it.
+        started = select(col(TipDelivery.id)).where(
+            col(TipDelivery.tip_id) == tip_id,
+            col(TipDelivery.status).not_in([SCHEDULED, CANCELLED]),
+        )
         result = await session.execute(
             update(TipRow)
-            .where(col(TipRow.id) == tip_id, col(TipRow.status).in_([DRAFT, ACTIVE]))
-            .values(**values, version=TipRow.version + 1)
+            .where(
+                col(TipRow.id) == tip_id,
+                col(TipRow.status).in_([DRAFT, ACTIVE]),
+                ~started.exists(),
+            )
+            .values(**values, status=DRAFT, version=TipRow.version + 1)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
+            await session.execute(
+                update(TipDelivery)
+                .where(col(TipDelivery.tip_id) == tip_id, col(TipDelivery.status) == SCHEDULED)
+                .values(status=CANCELLED)
+            )
             return tip_id
     row = TipRow(
         title=tip.title,

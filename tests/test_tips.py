@@ -440,3 +440,39 @@ async def test_a_series_goes_every_n_weeks_and_a_deadline_tip_before_its_deadlin
         ["Glatt skuleplass", "Frist for vernerunde 1. mars"],
         [],
     ]
+
+
+async def test_a_scheduled_tip_changed_goes_once_at_its_new_time(
+    aiohttp_client: ClientMaker, connector: FakeConnector, database_url: str
+) -> None:
+    clock = Clock(NOW)
+    voss = await voss_in_teams(aiohttp_client, connector, database_url, clock=clock)
+    hanne = voss.user("hanne")
+    first = {"tip_when": "at", "tip_date": "2026-11-26", "tip_time": "10:00"}
+    _, buttons = await compose(voss, tip_audience="role:verneombod", **first)
+    await press(hanne, buttons["tip.send"])
+    [library] = await ask(hanne, "tips")
+    assert "tip.cancel" in submits(content(library))
+    # «Endre» from the preview: the form again, with what she wrote; a new time.
+    [form] = await press(hanne, buttons["tip.edit"])
+    shown = {e.get("id"): e.get("value") for e in content(form)["body"]}
+    assert (shown["tip_title"], shown["tip_date"], shown["tip_time"]) == (
+        "Glatt skuleplass",
+        "2026-11-26",
+        "10:00",
+    )
+    compose_again = content(form)["actions"][0]["data"]
+    answered = await press(
+        hanne,
+        compose_again,
+        **{**FORM, "tip_audience": "role:verneombod", **first, "tip_date": "2026-11-27"},
+    )
+    [scheduled] = await press(hanne, actions(content(answered[-1]))["tip.send"])
+    assert scheduled["text"] == NN("tips.scheduled", when="fredag 27.11.2026 kl. 10:00")
+    for moment in (
+        datetime(2026, 11, 26, 10, 0, tzinfo=OSLO),
+        datetime(2026, 11, 27, 10, 0, tzinfo=OSLO),
+    ):
+        clock.now = moment
+        await scheduler_tick(voss, moment)
+    assert len([m for m in voss.inbox("vera") if m.get("attachments")]) == 1
