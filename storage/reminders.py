@@ -257,3 +257,26 @@ async def overdue(session: AsyncSession, *, today: date, acknowledge_by: datetim
             for r, case, unit, what, due in measures.all()
         ],
     )
+
+
+async def names_and_cases(
+    session: AsyncSession, *, people: Collection[int], reports: Collection[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """People's names and reports' case numbers, for showing a plan."""
+    names = {
+        int(i): name
+        for i, name in await session.execute(
+            select(col(Person.id), col(Person.name)).where(col(Person.id).in_(sorted(people)))
+        )
+        if i is not None
+    }
+    cases = {
+        int(i): case
+        for i, case in await session.execute(
+            select(col(Report.id), col(Report.case_number)).where(
+                col(Report.id).in_(sorted(reports))
+            )
+        )
+        if i is not None
+    }
+    return names, cases

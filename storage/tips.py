@@ -16,6 +16,7 @@ from domain.tips import Audience, AudienceKind, Schedule, Tip
 from storage import outbox
 from storage.models import (
     ConversationRef,
+    Department,
     OutboxRow,
     Person,
     PersonRole,
@@ -404,3 +405,27 @@ async def mark_done(session: AsyncSession, *, tip_id: int) -> None:
         .where(col(TipRow.id) == tip_id, col(TipRow.status) == ACTIVE)
         .values(status=DONE)
     )
+
+
+async def places(session: AsyncSession) -> tuple[dict[int, str], dict[int, str]]:
+    """Every department and unit by id, for choosing an audience."""
+    departments = {
+        int(i): name
+        for i, name in await session.execute(select(col(Department.id), col(Department.name)))
+        if i is not None
+    }
+    units = {
+        int(i): name
+        for i, name in await session.execute(select(col(Unit.id), col(Unit.name)))
+        if i is not None
+    }
+    return departments, units
+
+
+async def drafts_by_title(session: AsyncSession) -> dict[str, int]:
+    """The drafts, by title as written (an import updates the draft of the same title)."""
+    return {
+        row.title: row.id
+        for row in await session.scalars(select(TipRow).where(col(TipRow.status) == DRAFT))
+        if row.id is not None
+    }

@@ -12,16 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot.config import Settings
 from bot.proactive.reminders import Planned, plan
 from domain.oslo_time import OSLO
 from domain.reminders import ReminderRules
 from domain.working_time import WorkingCalendar
+from storage import reminders
 from storage.db import database
 from storage.migrate import upgrade
-from storage.models import Person, Report
 
 COMMAND = "reminders"
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -100,18 +98,7 @@ async def preview(database_url: str, at: datetime, rules: ReminderRules) -> Prev
         planned = await plan(session, at, rules)
         people = {p.person_id for p in planned}
         reports = {p.report_id for p in planned if p.report_id is not None}
-        names: dict[int, str] = {}
-        for person_id, name in await session.execute(
-            select(col(Person.id), col(Person.name)).where(col(Person.id).in_(sorted(people)))
-        ):
-            names[int(person_id or 0)] = name
-        cases: dict[int, str] = {}
-        for report_id, case in await session.execute(
-            select(col(Report.id), col(Report.case_number)).where(
-                col(Report.id).in_(sorted(reports))
-            )
-        ):
-            cases[int(report_id or 0)] = case
+        names, cases = await reminders.names_and_cases(session, people=people, reports=reports)
     calendar = rules.calendar
     return Preview(
         at,

@@ -19,9 +19,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
-
 from bot.config import Settings
 from domain.oslo_time import OSLO
 from domain.tips import (
@@ -40,7 +37,6 @@ from domain.vocabulary import Role
 from storage import tips
 from storage.db import database
 from storage.migrate import upgrade
-from storage.models import Department, TipRow, Unit
 from storage.types import utcnow
 
 COMMAND = "tips"
@@ -62,21 +58,10 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60] or "tips"
 
 
-async def _names(session: AsyncSession) -> tuple[dict[int, str], dict[int, str]]:
-    departments = dict(
-        (await session.execute(select(col(Department.id), col(Department.name)))).all()
-    )
-    units = dict((await session.execute(select(col(Unit.id), col(Unit.name)))).all())
-    return (
-        {int(k): v for k, v in departments.items() if k is not None},
-        {int(k): v for k, v in units.items() if k is not None},
-    )
-
-
 async def _export(database_url: str, directory: Path) -> int:
     async with database(database_url) as sessions, sessions() as session:
         stored = await tips.all_tips(session)
-        departments, units = await _names(session)
+        departments, units = await tips.places(session)
     files = []
     for number, found in enumerate(stored, start=1):
         names = {
@@ -150,7 +135,7 @@ async def _import(database_url: str, directory: Path, *, dry_run: bool) -> int:
     texts = await asyncio.to_thread(lambda: [(p, p.read_text("utf-8")) for p in paths])
     async with database(database_url) as sessions:
         async with sessions() as session:
-            department_ids, unit_ids = await _names(session)
+            department_ids, unit_ids = await tips.places(session)
         departments = {_key(name): i for i, name in department_ids.items()}
         units = {_key(name): i for i, name in unit_ids.items()}
         read: list[_Read] = []
@@ -173,12 +158,7 @@ async def _import(database_url: str, directory: Path, *, dry_run: bool) -> int:
         if dry_run:
             return len(read)
         async with sessions() as session, session.begin():
-            drafts = {
-                _key(row.title): row.id
-                for row in await session.scalars(
-                    select(TipRow).where(col(TipRow.status) == tips.DRAFT)
-                )
-            }
+            drafts = {_key(title): i for title, i in (await tips.drafts_by_title(session)).items()}
             for found in read:
                 await tips.save_draft(
                     session,

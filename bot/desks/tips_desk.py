@@ -14,7 +14,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from botbuilder.core import TurnContext
-from sqlmodel import col, select
 
 from bot.cards.tips import (
     AGAIN,
@@ -56,7 +55,6 @@ from domain.vocabulary import Role
 from domain.working_time import WorkingCalendar
 from storage import handling, tips
 from storage.db import SessionFactory
-from storage.models import Department, Unit
 
 logger = logging.getLogger(__name__)
 _DAYS = {
@@ -322,16 +320,11 @@ class TipsDesk:
 
     async def _places(self) -> list[Place]:
         async with self._sessions() as session:
-            departments = (
-                await session.execute(
-                    select(col(Department.id), col(Department.name)).order_by(col(Department.name))
-                )
-            ).all()
-            units = (
-                await session.execute(select(col(Unit.id), col(Unit.name)).order_by(col(Unit.name)))
-            ).all()
-        return [Place(f"dep:{d}", name) for d, name in departments] + [
-            Place(f"unit:{u}", name) for u, name in units
+            departments, units = await tips.places(session)
+        by_name = sorted(departments.items(), key=lambda d: d[1].casefold())
+        return [Place(f"dep:{d}", name) for d, name in by_name] + [
+            Place(f"unit:{u}", name)
+            for u, name in sorted(units.items(), key=lambda u: u[1].casefold())
         ]
 
     async def _started(self, tip_id: int) -> bool:
