@@ -247,7 +247,7 @@ def next_in_series(previous: datetime, schedule: Schedule) -> datetime:
     """The occurrence after `previous` (the planned one, not the moved one): N weeks on, at the
     same local weekday and time."""
     local = previous.astimezone(OSLO)
-    later = local.date() + timedelta(weeks=schedule.every_weeks)
+    later = local.date() + timedelta(weeks=max(1, schedule.every_weeks))
     return datetime.combine(later, local.time(), OSLO)
 
 

@@ -4,6 +4,7 @@ snooze, and what is overdue across the organisation."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -89,35 +90,34 @@ async def leads(session: AsyncSession, *, person_id: int, unit_id: int | None) -
 
 async def measure_owners(session: AsyncSession, measure_ids: Collection[int]) -> dict[int, int]:
     """The person each measure's owner is, where the owner as written is someone's name or
-    e-mail in the organisation (ignoring case); the others are not known to the bot."""
+    e-mail in the organisation (ignoring case, «Øystein» as «øystein» on SQLite too); the
+    others are not known to the bot. Two people of that name: neither is guessed at."""
     if not measure_ids:
         return {}
-    owners = dict(
-        (
-            await session.execute(
-                select(col(Measure.id), func.lower(func.trim(col(Measure.owner)))).where(
-                    col(Measure.id).in_(sorted(measure_ids))
-                )
+    owners = {
+        int(i): _folded(owner)
+        for i, owner in await session.execute(
+            select(col(Measure.id), col(Measure.owner)).where(
+                col(Measure.id).in_(sorted(measure_ids))
             )
-        ).all()
-    )
-    wanted = sorted(set(owners.values()))
-    by_name: dict[str, int] = {}
-    ambiguous: set[str] = set()
-    for person_id, name, upn in await session.execute(
-        select(col(Person.id), func.lower(col(Person.name)), func.lower(col(Person.upn))).where(
-            (func.lower(col(Person.name)).in_(wanted)) | (func.lower(col(Person.upn)).in_(wanted))
         )
-    ):
-        for key in {name, upn} - {None, ""}:
-            if key in by_name and by_name[key] != person_id:
-                ambiguous.add(key)  # two people of that name: neither is guessed at
-            by_name[key] = person_id
-    return {
-        measure: by_name[owner]
-        for measure, owner in owners.items()
-        if owner in by_name and owner not in ambiguous
+        if i is not None
     }
+    by_name: dict[str, set[int]] = {}
+    for person_id, name, upn in await session.execute(
+        select(col(Person.id), col(Person.name), col(Person.upn))
+    ):
+        for key in {_folded(name or ""), _folded(upn or "")} - {""}:
+            by_name.setdefault(key, set()).add(int(person_id or 0))
+    return {
+        measure: next(iter(by_name[owner]))
+        for measure, owner in owners.items()
+        if len(by_name.get(owner, ())) == 1
+    }
+
+
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 async def open_by_leader(session: AsyncSession) -> dict[int, int]:

@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from domain.tips import Audience, AudienceKind, Schedule, Tip
+from domain.tips import Audience, AudienceKind, Schedule, Tip, When, allowed, next_in_series
+from domain.working_time import WorkingCalendar
 from storage import outbox
 from storage.models import (
     ConversationRef,
@@ -168,11 +169,31 @@ async def reachable_count(session: AsyncSession, person_ids: list[int]) -> int:
     return int(found or 0)
 
 
+class NotADraft(Exception):
+    """The tip was sent (or changed) meanwhile: a second press, or another replica."""
+
+
+async def send_draft(
+    session: AsyncSession, *, tip_id: int, version: int, planned_at: datetime, due_at: datetime
+) -> int:
+    """The draft, as it was at `version`, becomes active and is to go at `due_at`; the
+    sending's id. Raises NotADraft when it is no longer that draft: it is sent once."""
+    result = await session.execute(
+        update(TipRow)
+        .where(
+            col(TipRow.id) == tip_id, col(TipRow.status) == DRAFT, col(TipRow.version) == version
+        )
+        .values(status=ACTIVE)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotADraft(tip_id)
+    return await schedule_delivery(session, tip_id=tip_id, planned_at=planned_at, due_at=due_at)
+
+
 async def schedule_delivery(
     session: AsyncSession, *, tip_id: int, planned_at: datetime, due_at: datetime
 ) -> int:
-    """The tip is to go at `due_at` (a draft becomes active); the new sending's id."""
-    await session.execute(update(TipRow).where(col(TipRow.id) == tip_id).values(status=ACTIVE))
+    """Another sending of an active tip (a series' next occurrence); its id."""
     delivery = TipDelivery(tip_id=tip_id, planned_at=planned_at, due_at=due_at)
     session.add(delivery)
     await session.flush()
@@ -199,7 +220,11 @@ async def start_delivery(session: AsyncSession, *, delivery_id: int, now: dateti
     if delivery is None or delivery.status != SCHEDULED:
         return 0
     stored = await get_tip(session, delivery.tip_id)
-    assert stored is not None
+    if stored is None or stored.status != ACTIVE:  # stopped meanwhile
+        await session.execute(
+            update(TipDelivery).where(col(TipDelivery.id) == delivery_id).values(status=CANCELLED)
+        )
+        return 0
     people = await audience_ids(session, stored.audience)
     for person in people:
         await outbox.enqueue(
@@ -247,6 +272,11 @@ async def cancel(session: AsyncSession, *, tip_id: int) -> int:
 
 
 async def discard_draft(session: AsyncSession, *, tip_id: int) -> bool:
+    draft = await session.get(TipRow, tip_id)
+    if draft is None or draft.status != DRAFT:
+        return False
+    # A draft that was scheduled once keeps its called-off sending: it goes with it.
+    await session.execute(delete(TipDelivery).where(col(TipDelivery.tip_id) == tip_id))
     result = await session.execute(
         delete(TipRow).where(col(TipRow.id) == tip_id, col(TipRow.status) == DRAFT)
     )
@@ -429,3 +459,23 @@ async def drafts_by_title(session: AsyncSession) -> dict[str, int]:
         for row in await session.scalars(select(TipRow).where(col(TipRow.status) == DRAFT))
         if row.id is not None
     }
+
+
+async def plan_next(
+    session: AsyncSession, *, delivery_id: int, now: datetime, calendar: WorkingCalendar
+) -> None:
+    """A series plans its next occurrence when one starts: N weeks on from the planned time,
+    the first one ahead of `now` (occurrences missed while the bot was stopped are not sent in
+    a burst), moved out of quiet hours."""
+    delivery = await session.get(TipDelivery, delivery_id)
+    if delivery is None:
+        return
+    stored = await get_tip(session, delivery.tip_id)
+    if stored is None or stored.status != ACTIVE or stored.schedule.when is not When.SERIES:
+        return
+    planned = next_in_series(delivery.planned_at, stored.schedule)
+    while planned <= now:
+        planned = next_in_series(planned, stored.schedule)
+    await schedule_delivery(
+        session, tip_id=stored.id, planned_at=planned, due_at=allowed(planned, calendar)
+    )

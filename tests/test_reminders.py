@@ -403,3 +403,34 @@ def test_an_escalation_needs_more_days_than_the_reminder() -> None:
     assert settings.reminder_rules.calendar.is_working_day(date(2026, 12, 24))
     assert not settings.reminders  # off in dev mode unless asked for
     assert load_settings({"MicrosoftAppId": "x", "MicrosoftAppPassword": "y"}).reminders
+
+
+async def test_a_measure_owner_is_found_whatever_the_case_and_a_leaver_hears_nothing(
+    world: World,
+) -> None:
+    report = await world.report()
+    async with world.post.sessions() as session, session.begin():
+        await session.execute(
+            update(Report).where(col(Report.id) == report).values(status="in_progress")
+        )
+        session.add(
+            Measure(
+                report_id=report,
+                description="Ny rutine for strøing",
+                owner="HANNE RÅDGJEVAR",  # Å: SQLite's lower() would not fold it
+                due=date(2026, 12, 3),
+            )
+        )
+    world.post.clock.now = oslo(2026, 12, 1, 9, 0)
+    assert await world.reminders.queue_due() == 3  # Hanne (the owner), Liv and Lars
+    # Liv stops leading the school before the reminders go: hers is dropped, not sent as
+    # plain text (she may no longer read the report).
+    async with world.post.sessions() as session, session.begin():
+        await session.execute(
+            delete(UnitLeader).where(col(UnitLeader.person_id) == world.post.ids["liv"])
+        )
+    await world.post.sender().drain()
+    assert world.chat("liv") == []
+    assert len(world.chat("lars")) == 1
+    [to_owner] = world.chat("hanne")
+    assert "Ny rutine for strøing" in to_owner

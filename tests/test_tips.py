@@ -476,3 +476,50 @@ async def test_a_scheduled_tip_changed_goes_once_at_its_new_time(
         clock.now = moment
         await scheduler_tick(voss, moment)
     assert len([m for m in voss.inbox("vera") if m.get("attachments")]) == 1
+
+
+async def test_send_pressed_twice_and_other_odd_presses(voss: Voss) -> None:
+    hanne = voss.user("hanne")
+    _, buttons = await compose(
+        voss,
+        tip_audience="role:verneombod",
+        tip_when="series",
+        tip_date="2026-11-24",
+        tip_time="14:30",  # now: the series' first goes at once
+        tip_every="1",
+    )
+    [sent] = await press(hanne, buttons["tip.send"])
+    assert sent["text"] == NN("tips.sending", count=1)
+    [again] = await press(hanne, buttons["tip.send"])  # a double tap, or a resent turn
+    assert again["text"] == NN("tips.already_sent")
+    engine = create_async_db_engine(voss.url)
+    async with session_factory(engine)() as session:
+        from storage import tips as stored_tips
+
+        tip_id = int(buttons["tip.send"]["tip"])
+        deliveries = await stored_tips.deliveries_of(session, tip_id)
+    await engine.dispose()
+    # One sending under way, and the series' next one planned a week on.
+    assert [(d.status, d.due_at.astimezone(OSLO).day) for d in deliveries] == [
+        ("sending", 24),
+        ("scheduled", 1),
+    ]
+    # Card data from outside: odd numbers are a friendly answer, not a crash.
+    for odd in ("²", "1e400", 10**30, -1):
+        [answer] = await press(hanne, {**buttons["tip.send"], "tip": odd})
+        assert answer["text"] == NN("tips.gone")
+
+
+async def test_a_draft_once_scheduled_can_be_discarded(voss: Voss) -> None:
+    hanne = voss.user("hanne")
+    first = {"tip_when": "at", "tip_date": "2026-11-26", "tip_time": "10:00"}
+    _, buttons = await compose(voss, tip_audience="role:verneombod", **first)
+    await press(hanne, buttons["tip.send"])
+    [form] = await press(hanne, buttons["tip.edit"])
+    answered = await press(
+        hanne,
+        content(form)["actions"][0]["data"],
+        **{**FORM, "tip_audience": "role:verneombod", **first},
+    )
+    [dropped] = await press(hanne, actions(content(answered[-1]))["tip.discard"])
+    assert dropped["text"] == NN("tips.discarded")

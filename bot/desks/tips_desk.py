@@ -9,6 +9,7 @@ buttons is checked again here, whatever the card says.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -241,17 +242,32 @@ class TipsDesk:
         now = self._clock()
         planned = first_time(stored.schedule, now, self._calendar)
         due = allowed(planned, self._calendar)
-        async with self._sessions() as session, session.begin():
-            people = await tips.audience_ids(session, stored.audience)
-            if not people:
-                await turn_context.send_activity(texts("tips.problem_nobody"))
-                return
-            delivery = await tips.schedule_delivery(
-                session, tip_id=stored.id, planned_at=planned, due_at=due
-            )
-            started = 0
-            if due <= now:
-                started = await tips.start_delivery(session, delivery_id=delivery, now=now)
+        problems = check_schedule(stored.schedule, now, self._calendar)
+        if problems:
+            await turn_context.send_activity(problems_text(texts, problems))
+            return
+        try:
+            async with self._sessions() as session, session.begin():
+                people = await tips.audience_ids(session, stored.audience)
+                if not people:
+                    await turn_context.send_activity(texts("tips.problem_nobody"))
+                    return
+                delivery = await tips.send_draft(
+                    session,
+                    tip_id=stored.id,
+                    version=stored.version,
+                    planned_at=planned,
+                    due_at=due,
+                )
+                started = 0
+                if due <= now:
+                    started = await tips.start_delivery(session, delivery_id=delivery, now=now)
+                    await tips.plan_next(
+                        session, delivery_id=delivery, now=now, calendar=self._calendar
+                    )
+        except tips.NotADraft:
+            await turn_context.send_activity(texts("tips.already_sent"))
+            return
         if started:
             self._ring()
             await turn_context.send_activity(texts("tips.sending", count=started))
@@ -333,14 +349,18 @@ class TipsDesk:
         return any(d.status != tips.SCHEDULED for d in deliveries)
 
 
+_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
 def _int(value: Any) -> int | None:
+    """A small whole number from untrusted card data, or None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 10**9:
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and value >= 0 else None
+    if isinstance(value, str) and _SMALL_NUMBER.fullmatch(value.strip()):
+        value = int(value.strip())
+    return value if isinstance(value, int) and 0 <= value < 10**9 else None
 
 
 def read_form(
@@ -390,7 +410,7 @@ def _audience(raw: str, problems: list[TipProblem]) -> Audience:
     units: list[int] = []
     for choice in chosen:
         kind, _, number = choice.partition(":")
-        if kind in ("dep", "unit") and number.isdigit():
+        if kind in ("dep", "unit") and _SMALL_NUMBER.fullmatch(number):
             (departments if kind == "dep" else units).append(int(number))
         elif choice != AudienceKind.LEADERS.value:
             problems.append(TipProblem("audience"))
@@ -420,9 +440,14 @@ def _schedule(
 
     def number(name: str) -> int:
         raw = value.get(name)
+        if raw in (None, ""):
+            return 0
+        found = _int(raw)
+        if found is not None:
+            return found
         try:
-            return int(float(raw)) if raw not in (None, "") else 0
-        except (TypeError, ValueError):
+            return int(float(raw)) if 0 <= float(raw) < 10**9 else -1
+        except (TypeError, ValueError, OverflowError):
             problems.append(TipProblem("number", {"value": str(raw)[:20]}))
             return 0
 

@@ -67,6 +67,8 @@ class ReminderMessages:
         )
         if drawn is not None or subject.measure_description is None:
             return drawn
+        if not item.payload.get("owner"):
+            return None  # a leader who no longer leads the unit: dropped
         # The measure's owner, who may not read the report: what to do and by when, no more.
         owner = await handling.person_by_id(session, person_id=item.person_id)
         if owner is None:

@@ -84,8 +84,17 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
         payload: dict[str, object] = {"report_id": item.report_id}
         if item.measure_id is not None:
             payload["measure_id"] = item.measure_id
+        owner_id = owners.get(item.measure_id) if item.measure_id is not None else None
         planned += [
-            Planned(item.step, person, item.report_id, item.measure_id, item.key(person), payload)
+            Planned(
+                item.step,
+                person,
+                item.report_id,
+                item.measure_id,
+                item.key(person),
+                # The measure's owner may not read the report: told what and by when only.
+                {**payload, "owner": True} if person == owner_id else payload,
+            )
             for person in people
         ]
     week = digest_week(now, rules)

@@ -19,7 +19,7 @@ from bot.desks.tips_desk import moment_text
 from bot.proactive.outbox_sender import Drawn, Unreachable
 from dialogs.turn import Clock
 from domain.i18n import Catalogues
-from domain.tips import When, allowed, next_in_series
+from domain.tips import When
 from domain.working_time import WorkingCalendar
 from storage import handling, outbox, tips
 from storage.conversations import ConversationAddress
@@ -135,7 +135,9 @@ class TipsScheduler:
             async with self._sessions() as session, session.begin():
                 for delivery_id in await tips.due_deliveries(session, now=now):
                     queued += await tips.start_delivery(session, delivery_id=delivery_id, now=now)
-                    await self._plan_next(session, delivery_id)
+                    await tips.plan_next(
+                        session, delivery_id=delivery_id, now=now, calendar=self._calendar
+                    )
         async with self._sessions() as session, session.begin():
             for delivery in await tips.sending(session):
                 if delivery.due_at < now - timedelta(days=REPORT_DAYS):
@@ -157,22 +159,3 @@ class TipsScheduler:
         if queued:
             self._ring()
         return queued
-
-    async def _plan_next(self, session: AsyncSession, delivery_id: int) -> None:
-        delivery = await tips.delivery(session, delivery_id)
-        if delivery is None:
-            return
-        stored = await tips.get_tip(session, delivery.tip_id)
-        if stored is None or stored.schedule.when is not When.SERIES:
-            return
-        # After a stop (or a clock that jumped), the next one ahead: one late occurrence has
-        # gone now, the ones missed meanwhile are not sent in a burst.
-        planned = next_in_series(delivery.planned_at, stored.schedule)
-        while planned <= self._clock():
-            planned = next_in_series(planned, stored.schedule)
-        await tips.schedule_delivery(
-            session,
-            tip_id=stored.id,
-            planned_at=planned,
-            due_at=allowed(planned, self._calendar),
-        )
