@@ -388,8 +388,15 @@ async def test_tips_export_and_import(
     bad = tmp_path / "bad"
     await asyncio.to_thread(bad.mkdir)
     await asyncio.to_thread((bad / "x.md").write_text, "no front matter", "utf-8")
+    await asyncio.to_thread(
+        (bad / "y.md").write_text,
+        '---\ntitle: "T"\nlanguage: sv\n---\n\n## Godt døme\n\nX\n',
+        "utf-8",
+    )
     assert await asyncio.to_thread(main, ["tips", "import", str(bad)]) == 2
-    assert "x.md" in capsys.readouterr().err
+    errors = capsys.readouterr().err
+    assert "x.md: no front matter" in errors
+    assert "y.md: language must be one of" in errors
 
 
 async def test_a_series_goes_every_n_weeks_and_a_deadline_tip_before_its_deadline(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from domain.i18n import LANGUAGES
 from domain.oslo_time import OSLO
 from domain.tips import (
     Audience,
@@ -144,6 +145,8 @@ async def _import(database_url: str, directory: Path, *, dry_run: bool) -> int:
             try:
                 tip, front = from_markdown(text)
                 problems_here = check_tip(tip)
+                if tip.language not in LANGUAGES:
+                    raise TipFileError(f"language must be one of {', '.join(LANGUAGES)}")
                 if problems_here:
                     raise TipFileError(", ".join(p.key for p in problems_here))
                 read.append(
