@@ -18,7 +18,6 @@ from sqlmodel import col, select
 from domain.reminders import OpenMeasure, OpenReport
 from domain.vocabulary import Status
 from storage.models import Measure, Person, Report, Unit, UnitLeader
-from storage.organisation import adviser_ids
 
 IMPORTED = "import"  # history from an earlier system: its handling stayed there
 
@@ -129,10 +128,6 @@ async def open_by_leader(session: AsyncSession) -> dict[int, int]:
         .group_by(col(UnitLeader.person_id))
     )
     return {person_id: int(count) for person_id, count in rows}
-
-
-async def advisers(session: AsyncSession) -> list[int]:
-    return await adviser_ids(session)
 
 
 async def snooze(session: AsyncSession, *, report_id: int, until: date | None) -> None:

@@ -195,6 +195,18 @@ class World:
         [report] = await add_reports(self.post.sessions, unit_id, at)
         return report
 
+    async def measure(self, report_id: int, description: str, owner: str) -> None:
+        """The report in progress, with a measure due Thursday 3 December."""
+        async with self.post.sessions() as session, session.begin():
+            await session.execute(
+                update(Report).where(col(Report.id) == report_id).values(status="in_progress")
+            )
+            session.add(
+                Measure(
+                    report_id=report_id, description=description, owner=owner, due=date(2026, 12, 3)
+                )
+            )
+
     async def case(self, report_id: int) -> str:
         async with self.post.sessions() as session:
             found = await session.get(Report, report_id)
@@ -316,18 +328,9 @@ async def test_a_snoozed_report_waits_and_the_escalation_still_comes(world: Worl
 
 async def test_measure_reminders_reach_the_owner_and_the_leaders(world: World) -> None:
     report = await world.report()
-    async with world.post.sessions() as session, session.begin():
-        await session.execute(
-            update(Report).where(col(Report.id) == report).values(status="in_progress")
-        )
-        session.add(
-            Measure(
-                report_id=report,
-                description="Strø skuleplassen kvar morgon",
-                owner="siri sjef",  # the owner as the leader wrote it: Siri, by name
-                due=date(2026, 12, 3),
-            )
-        )
+    await world.measure(
+        report, "Strø skuleplassen kvar morgon", "siri sjef"
+    )  # the owner as the leader wrote it: Siri, by name
     assert await world.tick(oslo(2026, 12, 1, 9, 0)) == 3  # Siri, Liv, Lars
     [to_owner] = world.chat("siri")
     assert "Strø skuleplassen kvar morgon" in to_owner
@@ -409,18 +412,9 @@ async def test_a_measure_owner_is_found_whatever_the_case_and_a_leaver_hears_not
     world: World,
 ) -> None:
     report = await world.report()
-    async with world.post.sessions() as session, session.begin():
-        await session.execute(
-            update(Report).where(col(Report.id) == report).values(status="in_progress")
-        )
-        session.add(
-            Measure(
-                report_id=report,
-                description="Ny rutine for strøing",
-                owner="HANNE RÅDGJEVAR",  # Å: SQLite's lower() would not fold it
-                due=date(2026, 12, 3),
-            )
-        )
+    await world.measure(
+        report, "Ny rutine for strøing", "HANNE RÅDGJEVAR"
+    )  # Å: SQLite's lower() would not fold it
     world.post.clock.now = oslo(2026, 12, 1, 9, 0)
     assert await world.reminders.queue_due() == 3  # Hanne (the owner), Liv and Lars
     # Liv stops leading the school before the reminders go: hers is dropped, not sent as

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.turn import Clock
 from domain.reminders import ReminderRules, Step, digest_week, due_reminders
-from storage import outbox, reminders
+from storage import organisation, outbox, reminders
 from storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
@@ -61,12 +61,13 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
     measure_units = {m.measure_id: m.unit_id for m in measures}
     units = {u for u in (*report_units.values(), *measure_units.values()) if u is not None}
     leaders = await reminders.leaders_by_unit(session, units)
-    advisers = await reminders.advisers(session)
+    advisers = await organisation.adviser_ids(session)
     owners = await reminders.measure_owners(
         session, [d.measure_id for d in due if d.measure_id is not None]
     )
     planned: list[Planned] = []
     for item in due:
+        owner = owners.get(item.measure_id) if item.measure_id is not None else None
         if item.step is Step.ESCALATE:
             people = advisers
         else:
@@ -78,13 +79,11 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
             # A unit nobody leads now (or none at all): the adviser hears instead.
             people = leaders.get(unit, []) if unit is not None else []
             people = people or advisers
-            owner = owners.get(item.measure_id) if item.measure_id is not None else None
             if owner is not None and owner not in people:
                 people = [owner, *people]
         payload: dict[str, object] = {"report_id": item.report_id}
         if item.measure_id is not None:
             payload["measure_id"] = item.measure_id
-        owner_id = owners.get(item.measure_id) if item.measure_id is not None else None
         planned += [
             Planned(
                 item.step,
@@ -93,7 +92,7 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
                 item.measure_id,
                 item.key(person),
                 # The measure's owner may not read the report: told what and by when only.
-                {**payload, "owner": True} if person == owner_id else payload,
+                {**payload, "owner": True} if person == owner else payload,
             )
             for person in people
         ]
