@@ -7,7 +7,7 @@ code. What reports use is read from `report_count`, which the database keeps in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
@@ -17,10 +17,13 @@ from sqlmodel import col
 from domain.categories import Categories, Category, name_key
 from domain.readers.categories import CategoryPlan
 from domain.readers.records import RowProblem
-from storage.models import CategoryRow, ReportCount
+from storage.models import CategoryRow, CauseRow, Report, ReportCount
+
+# The causes (domain.causes) are a list of the same shape in a table of the same columns.
+ListRow = CategoryRow | CauseRow
 
 
-def _category(row: CategoryRow) -> Category:
+def _category(row: ListRow) -> Category:
     labels = {"nn": row.label_nn}
     if row.label_nb:
         labels["nb"] = row.label_nb
@@ -34,6 +37,30 @@ async def load_categories(session: AsyncSession) -> Categories:
     return Categories(_category(row) for row in rows)
 
 
+async def load_causes(session: AsyncSession) -> Categories:
+    rows = (await session.execute(select(CauseRow))).scalars().all()
+    return Categories(_category(row) for row in rows)
+
+
+async def reports_per_cause(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(col(Report.cause), func.count())
+        .where(col(Report.cause).is_not(None))
+        .group_by(col(Report.cause))
+    )
+    return {str(code): int(n) for code, n in rows}
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """Categories or causes: the table, what counts its use, and the word for one."""
+
+    table: type[ListRow]
+    in_use: Callable[[AsyncSession], Awaitable[dict[str, int]]]
+    noun: str
+    load: Callable[[AsyncSession], Awaitable[Categories]]
+
+
 async def reports_per_category(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(col(ReportCount.category), func.sum(col(ReportCount.n)))
@@ -41,6 +68,10 @@ async def reports_per_category(session: AsyncSession) -> dict[str, int]:
         .having(func.sum(col(ReportCount.n)) > 0)
     )
     return {code: int(n) for code, n in rows}
+
+
+CATEGORIES = CodeList(CategoryRow, reports_per_category, "category", load_categories)
+CAUSES = CodeList(CauseRow, reports_per_cause, "cause", load_causes)
 
 
 class CategoryImportRefused(Exception):
@@ -65,7 +96,9 @@ class CategoryChanges:
         )
 
 
-def _problems(plan: CategoryPlan, now: Categories, in_use: dict[str, int]) -> list[RowProblem]:
+def _problems(
+    plan: CategoryPlan, now: Categories, in_use: dict[str, int], noun: str
+) -> list[RowProblem]:
     problems: list[RowProblem] = []
     wanted = {c.code for c in plan.categories}
     for category in now:
@@ -73,8 +106,8 @@ def _problems(plan: CategoryPlan, now: Categories, in_use: dict[str, int]) -> li
         if used and category.code not in wanted:
             message = (
                 f"{category.code} «{category.label('nn')}» is used by {used} report(s) and "
-                "cannot be removed; keep its row with active = no to retire it (hidden from new "
-                "reports, kept in history and statistics)"
+                f"cannot be removed; keep its row with active = no to retire it (no longer "
+                f"offered as a {noun}, kept in history and statistics)"
             )
             problems.append(RowProblem(plan.header_line, "code", message))
     # A name of a category in use that the file gives to another code would change what
@@ -91,8 +124,8 @@ def _problems(plan: CategoryPlan, now: Categories, in_use: dict[str, int]) -> li
             if holder is not None and holder.code != category.code:
                 message = (
                     f"«{label}» is {holder.code}, used by {in_use[holder.code]} report(s): a "
-                    f"category's code never changes. Keep {holder.code} (with active = no to "
-                    "retire it) and give a new category a name of its own"
+                    f"{noun}'s code never changes. Keep {holder.code} (with active = no to "
+                    f"retire it) and give a new {noun} a name of its own"
                 )
                 problems.append(RowProblem(plan.lines[category.code], language, message))
     return sorted(problems, key=lambda p: p.line)
@@ -110,28 +143,32 @@ def category_row(category: Category) -> dict[str, object]:
     }
 
 
-async def replace_categories(session: AsyncSession, plan: CategoryPlan) -> CategoryChanges:
-    """Make the list the plan's, in the caller's transaction; raise `CategoryImportRefused`
-    with every problem, having changed nothing, when it would lose a category in use."""
+async def replace_categories(
+    session: AsyncSession, plan: CategoryPlan, kind: CodeList = CATEGORIES
+) -> CategoryChanges:
+    """Make the list (the categories, or with `kind` the causes) the plan's, in the caller's
+    transaction; raise `CategoryImportRefused` with every problem, having changed nothing,
+    when it would lose a code in use."""
     # Locked (PostgreSQL) against a report being stored with one of them at the same moment:
     # `submit_report` holds its category's row for share until it commits.
-    locked = await session.execute(select(CategoryRow).with_for_update())
-    rows = {r.code: r for r in locked.scalars().all()}
+    found = await session.execute(select(kind.table).with_for_update())
+    locked: list[ListRow] = [row for row in found.scalars().all() if isinstance(row, ListRow)]
+    rows = {r.code: r for r in locked}
     now = Categories(_category(r) for r in rows.values())
-    in_use = await reports_per_category(session)
-    problems = _problems(plan, now, in_use)
+    in_use = await kind.in_use(session)
+    problems = _problems(plan, now, in_use, kind.noun)
     if problems:
         raise CategoryImportRefused(problems)
     changes = CategoryChanges()
     wanted = {c.code for c in plan.categories}
     changes.removed = sorted(code for code in rows if code not in wanted)
     if changes.removed:
-        await session.execute(delete(CategoryRow).where(col(CategoryRow.code).in_(changes.removed)))
+        await session.execute(delete(kind.table).where(col(kind.table.code).in_(changes.removed)))
     for category in plan.categories:
         values = category_row(category)
         row = rows.get(category.code)
         if row is None:
-            session.add(CategoryRow.model_validate(values))
+            session.add(kind.table.model_validate(values))
             changes.created.append(category.code)
             continue
         before = _category(row)

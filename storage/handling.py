@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from domain.access import Actor, ReportScope
+from domain.duties import Answer, Duty, DutyAnswer, duties_of, is_serious
 from domain.vocabulary import Role, Severity, Status
 from storage import outbox
 from storage.conversations import ConversationAddress, address_of_ref, personal_conversation_of
@@ -24,6 +25,7 @@ from storage.models import (
     PersonRole,
     Report,
     ReportCard,
+    ReportDuty,
     ReportEvent,
     Unit,
     UnitLeader,
@@ -78,10 +80,24 @@ class HandlingView:
     measures: tuple[MeasureLine, ...]
     closing_note: str | None
     snoozed_until: date | None = None  # the leader put reminders off until this day
+    reported_severity: str | None = None  # the reporter's, when the leader changed it
+    reported_category: str | None = None
+    cause: str | None = None
+    cause_text: str | None = None
+    duty_answers: tuple[DutyAnswer, ...] = ()
 
     @property
     def scope(self) -> ReportScope:
         return ReportScope(self.reporter_id, self.unit_id, self.status, self.anonymous)
+
+    @property
+    def duties(self) -> tuple[Duty, ...]:
+        """The legal duties the report sets off as it stands now (domain.duties)."""
+        return duties_of(harm=self.harm, severity=self.severity, category=self.category)
+
+    @property
+    def answers(self) -> dict[Duty, DutyAnswer]:
+        return {a.duty: a for a in self.duty_answers}
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,15 @@ async def handling_view(session: AsyncSession, *, report_id: int) -> HandlingVie
         .order_by(col(ReportEvent.id).desc())
         .limit(1)
     )
+    answers = tuple(
+        DutyAnswer(Duty(d.duty), Answer(d.answer), d.later_until)
+        for d in await session.scalars(
+            select(ReportDuty)
+            .where(col(ReportDuty.report_id) == report_id)
+            .order_by(col(ReportDuty.duty))
+        )
+        if d.duty in Duty._value2member_map_ and d.answer in Answer._value2member_map_
+    )
     assert report.id is not None
     return HandlingView(
         id=report.id,
@@ -195,6 +220,11 @@ async def handling_view(session: AsyncSession, *, report_id: int) -> HandlingVie
         measures=measures,
         closing_note=json.loads(closing)["note"] if closing else None,
         snoozed_until=report.snoozed_until,
+        reported_severity=report.reported_severity,
+        reported_category=report.reported_category,
+        cause=report.cause,
+        cause_text=report.cause_text,
+        duty_answers=answers,
     )
 
 
@@ -203,6 +233,17 @@ class NewMeasure:
     description: str
     owner: str
     due: date
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a leader's move sets on the report besides its status (each None: unchanged)."""
+
+    snooze_until: date | None = None
+    severity: str | None = None  # the leader's judgement; the reporter's first is kept
+    category: str | None = None
+    cause: tuple[str, str | None] | None = None  # code and optional words
+    duty_answers: tuple[DutyAnswer, ...] = ()
 
 
 async def change_report(
@@ -216,14 +257,31 @@ async def change_report(
     now: datetime,
     detail: dict[str, object] | None = None,
     measure: NewMeasure | None = None,
-    snooze_until: date | None = None,
+    changes: Changes = Changes(),
 ) -> int:
     """Move the report on, if it is still at `version`; returns the new version. Every change is
     an event; a card drawn before someone else's change raises `StaleReport` and changes nothing.
-    `snooze_until` puts the report's reminders off until that day."""
+    The first move away from «ny» is when it was acknowledged; closing, when it was closed."""
     values: dict[str, object] = {"status": status.value, "version": version + 1, "updated_at": now}
-    if snooze_until is not None:
-        values["snoozed_until"] = snooze_until
+    if status is not Status.NEW:
+        values["acknowledged_at"] = func.coalesce(col(Report.acknowledged_at), now)
+    if status is Status.CLOSED:
+        values["closed_at"] = now
+    if changes.snooze_until is not None:
+        values["snoozed_until"] = changes.snooze_until
+    # SET reads the row as it was: the first change keeps the reporter's value beside it.
+    if changes.severity is not None:
+        values["severity"] = changes.severity
+        values["reported_severity"] = func.coalesce(
+            col(Report.reported_severity), col(Report.severity)
+        )
+    if changes.category is not None:
+        values["category"] = changes.category
+        values["reported_category"] = func.coalesce(
+            col(Report.reported_category), col(Report.category)
+        )
+    if changes.cause is not None:
+        values["cause"], values["cause_text"] = changes.cause
     result = await session.execute(
         update(Report)
         .where(col(Report.id) == report_id, col(Report.version) == version)
@@ -251,7 +309,22 @@ async def change_report(
             at=now,
         )
     )
+    for answer in changes.duty_answers:
+        await _answer_duty(session, report_id, answer, actor_id, now)
     return version + 1
+
+
+async def _answer_duty(
+    session: AsyncSession, report_id: int, answer: DutyAnswer, actor_id: int | None, now: datetime
+) -> None:
+    row = await session.get(ReportDuty, (report_id, answer.duty.value))
+    if row is None:
+        row = ReportDuty(report_id=report_id, duty=answer.duty.value, answered_at=now, answer="")
+        session.add(row)
+    row.answer = answer.answer.value
+    row.later_until = answer.later_until
+    row.answered_by_id = actor_id
+    row.answered_at = now
 
 
 async def _recipient(session: AsyncSession, person: Person) -> Recipient:
@@ -262,10 +335,12 @@ async def _recipient(session: AsyncSession, person: Person) -> Recipient:
 
 async def recipients_of_new_report(session: AsyncSession, *, report_id: int) -> list[Recipient]:
     """The unit's leaders and deputies; the HMS advisers too when severity is high, or when no
-    known unit (and so no leader) would otherwise see the report."""
+    known unit (and so no leader) would otherwise see the report; and for a serious personal
+    injury (domain.duties) the verneombod of the unit's department as well."""
     report = await session.get(Report, report_id)
     if report is None:
         raise ReportNotFound(report_id)
+    await session.refresh(report)  # a judgement in this transaction may have changed it
     wanted = []
     if report.unit_id is not None:
         wanted.append(
@@ -280,6 +355,19 @@ async def recipients_of_new_report(session: AsyncSession, *, report_id: int) -> 
         wanted.append(
             col(Person.id).in_(
                 select(col(PersonRole.person_id)).where(col(PersonRole.role) == Role.ADVISER.value)
+            )
+        )
+    if report.unit_id is not None and is_serious(report.harm, report.severity):
+        department = select(col(Unit.department_id)).where(col(Unit.id) == report.unit_id)
+        wanted.append(
+            col(Person.id).in_(
+                select(col(PersonRole.person_id))
+                .join(Person, col(Person.id) == col(PersonRole.person_id))
+                .join(Unit, col(Unit.id) == col(Person.unit_id))
+                .where(
+                    col(PersonRole.role) == Role.SAFETY_REP.value,
+                    col(Unit.department_id) == department.scalar_subquery(),
+                )
             )
         )
     people = await session.scalars(select(Person).where(or_(*wanted)).order_by(col(Person.id)))

@@ -78,6 +78,19 @@ class CategoryRow(SQLModel, table=True):
     active: bool = True
 
 
+class CauseRow(SQLModel, table=True):
+    """One of the causes a leader chooses from (domain.causes), shaped like a category."""
+
+    __tablename__ = "cause"
+
+    code: str = Field(primary_key=True, max_length=40)
+    label_nn: str = Field(max_length=100)
+    label_nb: str | None = Field(default=None, max_length=100)
+    label_en: str | None = Field(default=None, max_length=100)
+    sort_order: int = 0
+    active: bool = True
+
+
 class CaseCounter(SQLModel, table=True):
     """The last case number handed out per year; bumped inside the report's own transaction."""
 
@@ -125,6 +138,16 @@ class Report(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     # The leader put its reminders off until this day (domain.reminders).
     snoozed_until: date | None = None
+    # The reporter's own severity and category, kept when the leader first changes either
+    # (None: never changed): the reporter's choice is a first guess, the judgement is recorded.
+    reported_severity: str | None = Field(default=None, max_length=10)
+    reported_category: str | None = Field(default=None, max_length=40)
+    # Why it happened, as the leader judged it (domain.causes); required before closing.
+    cause: str | None = Field(default=None, max_length=40)
+    cause_text: str | None = Field(default=None, sa_column=Column(Text))
+    # The leader's first move on it, and its closing: what the handling times count from.
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class ReportCount(SQLModel, table=True):
@@ -166,6 +189,20 @@ class Measure(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     done_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ReportDuty(SQLModel, table=True):
+    """The leader's answer to one legal duty of a report (domain.duties); the history of
+    answers is in report_event."""
+
+    __tablename__ = "report_duty"
+
+    report_id: int = Field(foreign_key="report.id", primary_key=True)
+    duty: str = Field(primary_key=True, max_length=40)
+    answer: str = Field(max_length=20)  # done, not_relevant, later
+    later_until: date | None = None
+    answered_by_id: int | None = Field(default=None, foreign_key="person.id")
+    answered_at: datetime = Field(sa_column=_timestamp())
 
 
 class ReportCard(SQLModel, table=True):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -43,6 +43,7 @@ from storage.models import (
     PersonRole,
     Report,
     ReportCard,
+    ReportDuty,
     ReportEvent,
     Unit,
     UnitLeader,
@@ -54,7 +55,25 @@ CLOSED = "closed"
 ANONYMISED_EVENT = "anonymised"  # by retention: the whole report
 ERASED_EVENT = "reporter_erased"  # by forget: the reporter's part
 # Event detail keys that hold codes, never free text; every other value is someone's words.
-_CODE_KEYS = frozenset({"from", "to", "severity", "category", "harm", "status", "via", "reason"})
+_CODE_KEYS = frozenset(
+    {
+        "from",
+        "to",
+        "severity",
+        "category",
+        "harm",
+        "status",
+        "via",
+        "reason",
+        "severity_from",
+        "severity_to",
+        "category_from",
+        "category_to",
+        "cause",
+        "duties",
+        "until",
+    }
+)
 # A name this short is a word too («Bo», «Ola»): replaced in texts only when longer.
 _NAME_MIN = 5
 
@@ -150,6 +169,8 @@ def _replace_free_text(report: Report) -> None:
         report.immediate_action = ANONYMISED
     if report.suggested_measure:
         report.suggested_measure = ANONYMISED
+    if report.cause_text:
+        report.cause_text = ANONYMISED
 
 
 async def anonymise_report(session: AsyncSession, *, report_id: int, now: datetime) -> None:
@@ -173,6 +194,9 @@ async def anonymise_report(session: AsyncSession, *, report_id: int, now: dateti
         measure.owner = ANONYMISED
         measure.created_by_id = None
     await session.execute(delete(ReportCard).where(col(ReportCard.report_id) == report_id))
+    await session.execute(
+        update(ReportDuty).where(col(ReportDuty.report_id) == report_id).values(answered_by_id=None)
+    )
     session.add(
         ReportEvent(
             report_id=report_id,

@@ -1,15 +1,18 @@
-"""The default category list (a new database's), for tests that build documents by hand."""
+"""The default category and cause lists (a new database's), for tests that build documents by
+hand."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert
 
 from domain.categories import Categories, Category
+from domain.causes import default_causes
 from domain.readers.categories import default_categories
 from storage.categories import category_row
 from storage.models import CategoryRow
 
 DEFAULT: Categories = default_categories()
+CAUSES: Categories = default_causes()
 
 
 def category(code: str) -> Category:

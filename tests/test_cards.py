@@ -19,12 +19,13 @@ from bot.cards.reminders import digest_card, overdue_card
 from bot.cards.report_form import report_form_card
 from bot.desks.report_form import CONTROLS, INPUTS, TOGGLES, read_report_form
 from dialogs.report_draft import ReportDraft
+from domain.duties import Answer, Duty, DutyAnswer
 from domain.i18n import Texts
 from domain.vocabulary import Harm, Severity, Status
 from storage.handling import HandlingView, MeasureLine, OpenLine
 from storage.reminders import LateMeasure, LateReport, Overdue
 from storage.reports import ReportLine
-from tests.categories import DEFAULT, category
+from tests.categories import CAUSES, DEFAULT, category
 from tests.chat import CATALOGUES, NN, NOW
 
 SCHEMA = (
@@ -151,6 +152,27 @@ def test_every_card_is_valid_adaptive_card_1_5(language: str) -> None:
             DEFAULT,
         ),
         "opne avvik, none": open_reports_card(texts, [], DEFAULT),
+        "handling, judged, with a cause and duties answered": handling_card(
+            texts,
+            a_view(
+                Status.IN_PROGRESS,
+                severity="medium",
+                reported_severity="high",
+                category="fall_accident",
+                reported_category="violence_threats",
+                cause="equipment",
+                cause_text="Brodda var borte.",
+                duty_answers=(
+                    DutyAnswer(Duty.NAV_INJURY, Answer.DONE),
+                    DutyAnswer(Duty.DEBRIEF, Answer.LATER, TODAY + timedelta(days=3)),
+                ),
+            ),
+            DEFAULT,
+            show_reporter=True,
+            can_handle=True,
+            today=TODAY,
+            causes=CAUSES,
+        ),
         "handling, snoozed": handling_card(
             texts,
             a_view(snoozed_until=TODAY + timedelta(days=5)),
@@ -248,11 +270,16 @@ def test_the_handling_card_offers_what_the_state_allows() -> None:
         return found
 
     new = handling_card(NN, a_view(), DEFAULT, show_reporter=True, can_handle=True, today=TODAY)
-    assert ops(new) == ["acknowledge", "measure", "snooze", "close"]
+    # At most six buttons, as Teams shows them; the duties are answered in the card's body.
+    assert ops(new) == ["acknowledge", "measure", "judge", "cause", "snooze", "close"]
     going = handling_card(
         NN, a_view(Status.ACKNOWLEDGED), DEFAULT, show_reporter=True, can_handle=True, today=TODAY
     )
-    assert ops(going) == ["measure", "snooze", "close"]
+    assert ops(going) == ["start", "measure", "judge", "cause", "snooze", "close"]
+    working = handling_card(
+        NN, a_view(Status.IN_PROGRESS), DEFAULT, show_reporter=True, can_handle=True, today=TODAY
+    )
+    assert ops(working) == ["measure", "judge", "cause", "snooze", "close"]
     assert "actions" not in handling_card(
         NN, a_view(), DEFAULT, show_reporter=True, can_handle=False, today=TODAY
     )
@@ -277,5 +304,6 @@ def test_the_handling_card_names_the_reporter_only_when_allowed() -> None:
     assert "Kari Nordmann" in named
     assert "Kari Nordmann" not in hidden
     assert NN("handling.anonymous") in hidden
-    # High severity with injury: the duty to notify is on the card.
-    assert NN("handling.duty_serious") in named
+    # High severity with injury: the duty to notify is on the card, with its rule.
+    assert NN("duty.notify_authorities") in named
+    assert "https://lovdata.no/lov/2005-06-17-62/§5-2" in named

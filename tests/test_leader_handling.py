@@ -98,9 +98,11 @@ async def voss_in_teams(
 
 
 def actions(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every submit button on a card, by its op, including those inside «show card»."""
+    """Every submit button on a card, by its op, including those inside «show card» and in
+    the card's body (the duties' answers)."""
     found: dict[str, dict[str, Any]] = {}
-    for action in card.get("actions", []):
+    in_body = [a for e in card.get("body", []) if e["type"] == "ActionSet" for a in e["actions"]]
+    for action in [*card.get("actions", []), *in_body]:
         if action["type"] == "Action.Submit":
             found[action["data"].get("op", action["data"]["action"])] = action["data"]
         elif action["type"] == "Action.ShowCard":
@@ -134,22 +136,34 @@ async def test_leaders_are_told_at_once_and_others_are_not(voss: Voss) -> None:
         card = message["attachments"][0]["content"]
         assert FILLED_IN["description"] in words(message)
         assert "Kari Nordmann" in words(message)
-        assert set(actions(card)) == {"acknowledge", "measure", "snooze", "close"}
+        assert set(actions(card)) == {
+            *("acknowledge", "measure", "judge", "cause", "snooze", "close"),
+            "duties",  # vald og truslar: the kap. 23A follow-up
+        }
     for other in ("siri", "per", "hanne", "vera"):  # medium severity: not the adviser
         assert voss.inbox(other) == []
 
 
-async def test_high_severity_also_goes_to_the_adviser_and_reminds_of_the_duty(voss: Voss) -> None:
+async def test_a_serious_injury_goes_to_the_adviser_and_verneombod_and_names_the_duty(
+    voss: Voss,
+) -> None:
     await report_by_card(voss, severity="high", harm="injury")
     [to_hanne] = voss.inbox("hanne")
     [to_liv] = voss.inbox("liv")
-    assert NN("handling.duty_serious") in words(to_liv)
+    [to_vera] = voss.inbox("vera")  # the verneombod of the school's department
+    assert to_vera["summary"] == NN("handling.new_serious", case="2026-0001")
+    assert NN("duty.notify_authorities") in words(to_liv)
+    assert "https://lovdata.no/lov/2005-06-17-62/§5-2" in words(to_liv)
     assert set(actions(to_hanne["attachments"][0]["content"])) == {
         "acknowledge",
         "measure",
+        "judge",
+        "cause",
         "snooze",
         "close",
+        "duties",
     }
+    assert actions(to_vera["attachments"][0]["content"]) == {}  # she reads, she does not handle
 
 
 async def test_a_report_without_a_known_unit_goes_to_the_adviser(voss: Voss) -> None:
@@ -190,7 +204,9 @@ async def test_acknowledge_measure_close_and_the_reporter_hears_back(voss: Voss)
 
     note = "Vaktmeisteren strør no før skulestart, og brodder ligg i personalrommet."
     buttons = actions(card)
-    assert await press(liv, card_id, buttons["close"], close_note=note) == [NN("handling.closed")]
+    assert await press(liv, card_id, buttons["close"], cause="equipment", close_note=note) == [
+        NN("handling.closed")
+    ]
     card = voss.latest_card("liv")
     assert actions(card) == {}  # a closed report has no buttons left
     assert note in json.dumps(card, ensure_ascii=False)
@@ -218,7 +234,11 @@ async def test_a_stale_card_cannot_undo_a_newer_change(voss: Voss) -> None:
     old_buttons = actions(to_lars["attachments"][0]["content"])
     note = "Ingen tiltak trengst; rutinen vart følgd og alt gjekk bra."
     await press(
-        liv, to_liv["id"], actions(to_liv["attachments"][0]["content"])["close"], close_note=note
+        liv,
+        to_liv["id"],
+        actions(to_liv["attachments"][0]["content"])["close"],
+        cause="equipment",
+        close_note=note,
     )
     # Lars presses the measure button on his card drawn before Liv closed the report.
     measure = {"measure_what": "Ny rutine", "measure_owner": "Lars", "measure_due": "2026-12-01"}
@@ -254,12 +274,12 @@ async def test_nobody_outside_the_unit_can_touch_the_report(voss: Voss) -> None:
     note = "Lukka av nokon som ikkje har noko med det å gjere."
     # Siri leads another unit; Per is staff; Vera is verneombod (read-only); a forged report id.
     for name in ("siri", "per"):
-        assert await press(voss.user(name), to_liv["id"], buttons["close"], close_note=note) == [
-            NN("handling.not_found")
-        ]
-    assert await press(voss.user("vera"), to_liv["id"], buttons["close"], close_note=note) == [
-        NN("handling.refused_not_allowed")
-    ]
+        assert await press(
+            voss.user(name), to_liv["id"], buttons["close"], cause="equipment", close_note=note
+        ) == [NN("handling.not_found")]
+    assert await press(
+        voss.user("vera"), to_liv["id"], buttons["close"], cause="equipment", close_note=note
+    ) == [NN("handling.refused_not_allowed")]
     forged = {**buttons["acknowledge"], "report": 999}
     assert await press(voss.user("siri"), to_liv["id"], forged) == [NN("handling.not_found")]
     [report] = await voss.reports()
@@ -318,6 +338,7 @@ async def test_an_anonymous_reporter_is_named_to_the_adviser_only(voss: Voss) ->
         voss.user("liv"),
         to_liv["id"],
         actions(to_liv["attachments"][0]["content"])["close"],
+        cause="equipment",
         close_note=note,
     )
     [outcome] = voss.inbox("kari")
@@ -380,7 +401,7 @@ async def test_a_reporter_who_removed_the_app_fails_with_the_reason(voss: Voss) 
     close = actions(to_liv["attachments"][0]["content"])["close"]
     voss.connector.refused.add("a:1kari-personal")  # Teams answers 403: the app was removed
     note = "Vi har ordna med betre lys i gangen og sett opp skilt."
-    await press(voss.user("liv"), to_liv["id"], close, close_note=note)
+    await press(voss.user("liv"), to_liv["id"], close, cause="equipment", close_note=note)
     engine = create_async_db_engine(voss.url)
     async with session_factory(engine)() as session:
         rows = (

@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
-from bot.desks.handling import HANDLE, Op
+from bot.desks.handling import DUTY_PREFIX, HANDLE, Op
 from domain.categories import Categories
+from domain.duties import LOVDATA, Answer, Duty, open_duties
 from domain.i18n import Texts
 from domain.oslo_time import format_date, format_moment
 from domain.reminders import SNOOZE_LONGEST
-from domain.vocabulary import Harm, Severity, Status
+from domain.vocabulary import Severity, Status
 from storage.handling import HandlingView
 
 
@@ -54,12 +55,82 @@ def _show_card(title: str, body: list[dict[str, Any]], submit: dict[str, Any]) -
     }
 
 
-def _actions(texts: Texts, view: HandlingView, today: date) -> list[dict[str, Any]]:
+def _choices(
+    field: str, label: str, options: list[tuple[str, str]], value: str | None
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": field,
+        "label": label,
+        "style": "compact",
+        "choices": [{"title": title, "value": code} for code, title in options],
+    }
+    if value is not None:
+        element["value"] = value
+    return element
+
+
+def _offered(codes: Categories, current: str | None, language: str) -> list[tuple[str, str]]:
+    """The active entries, and the report's own even when it has been retired since."""
+    return [(c.code, c.label(language)) for c in codes if c.active or c.code == current]
+
+
+def _cause_inputs(
+    texts: Texts, view: HandlingView, causes: Categories, *, required: bool
+) -> list[dict[str, Any]]:
+    choice = _choices(
+        "cause",
+        texts("handling.label_cause"),
+        _offered(causes, view.cause, texts.language),
+        view.cause,
+    )
+    if required:
+        choice |= {"isRequired": True, "errorMessage": texts("handling.error_cause")}
+    words: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": "cause_text",
+        "label": texts("handling.label_cause_text"),
+        "maxLength": 500,
+        "isMultiline": True,
+    }
+    if view.cause_text:
+        words["value"] = view.cause_text
+    return [choice, words]
+
+
+def _judge_inputs(texts: Texts, view: HandlingView, categories: Categories) -> list[dict[str, Any]]:
+    severities = [(s.value, texts(f"severity.{s.value}")) for s in Severity]
+    return [
+        _choices("judge_severity", texts("field.severity"), severities, view.severity),
+        _choices(
+            "judge_category",
+            texts("field.category"),
+            _offered(categories, view.category, texts.language),
+            view.category,
+        ),
+        {
+            "type": "Input.Text",
+            "id": "judge_reason",
+            "label": texts("handling.label_judge_reason"),
+            "maxLength": 200,
+            "isRequired": True,
+            "errorMessage": texts("handling.error_judge_reason"),
+        },
+    ]
+
+
+def _actions(
+    texts: Texts, view: HandlingView, today: date, categories: Categories, causes: Categories
+) -> list[dict[str, Any]]:
+    """At most six, as Teams shows them: motteke (or «under handsaming» once motteke), a
+    measure, the judgement, the cause, snooze and close. The duties are answered beside them."""
     actions = []
     if view.status is Status.NEW:
         actions.append(
             _submit(texts("handling.acknowledge"), view, Op.ACKNOWLEDGE, style="positive")
         )
+    elif view.status is Status.ACKNOWLEDGED:
+        actions.append(_submit(texts("handling.start"), view, Op.START))
     measure = [
         _input(texts, "measure_what", multiline=True, max_length=2000),
         _input(texts, "measure_owner", multiline=False, max_length=200),
@@ -77,6 +148,20 @@ def _actions(texts: Texts, view: HandlingView, today: date) -> list[dict[str, An
             texts("handling.add_measure"),
             measure,
             _submit(texts("handling.save_measure"), view, Op.MEASURE),
+        )
+    )
+    actions.append(
+        _show_card(
+            texts("handling.judge"),
+            _judge_inputs(texts, view, categories),
+            _submit(texts("handling.judge_confirm"), view, Op.JUDGE),
+        )
+    )
+    actions.append(
+        _show_card(
+            texts("handling.cause"),
+            _cause_inputs(texts, view, causes, required=True),
+            _submit(texts("handling.cause_confirm"), view, Op.CAUSE),
         )
     )
     snooze = {
@@ -98,15 +183,87 @@ def _actions(texts: Texts, view: HandlingView, today: date) -> list[dict[str, An
     actions.append(
         _show_card(
             texts("handling.close"),
-            [_input(texts, "close_note", multiline=True, max_length=2000)],
+            [
+                *_cause_inputs(texts, view, causes, required=True),
+                _input(texts, "close_note", multiline=True, max_length=2000),
+            ],
             _submit(texts("handling.close_confirm"), view, Op.CLOSE, style="positive"),
         )
     )
     return actions
 
 
+def _answer_text(texts: Texts, view: HandlingView, duty: Duty) -> str:
+    answer = view.answers.get(duty)
+    if answer is None:
+        return texts("duty.unanswered")
+    if answer.answer is Answer.LATER and answer.later_until is not None:
+        return texts("duty.later_until", date=_day(answer.later_until))
+    return texts(f"duty.answer_{answer.answer.value}")
+
+
+def _duties(
+    texts: Texts, view: HandlingView, today: date, can_handle: bool
+) -> list[dict[str, Any]]:
+    """The legal duties the report sets off, each with its rule on lovdata and the leader's
+    answer; while some wait, the form to answer them."""
+    duties = view.duties
+    if not duties:
+        return []
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": texts("duty.heading"),
+            "weight": "Bolder",
+            "wrap": True,
+            "separator": True,
+        }
+    ]
+    for duty in duties:
+        rule = f"[{texts(f'duty.{duty.value}_rule')}]({LOVDATA[duty]})"
+        line = texts(
+            "duty.line",
+            duty=texts(f"duty.{duty.value}"),
+            rule=rule,
+            answer=_answer_text(texts, view, duty),
+        )
+        block = paragraph(line)
+        if duty is Duty.NOTIFY_AUTHORITIES and duty not in view.answers:
+            block["color"] = "Attention"
+        body.append(block)
+    waiting = open_duties(duties, view.answers)
+    if not waiting or not can_handle or view.status is Status.CLOSED:
+        return body
+    answers = [(a.value, texts(f"duty.answer_{a.value}")) for a in Answer]
+    inputs: list[dict[str, Any]] = [
+        _choices(f"{DUTY_PREFIX}{duty.value}", texts(f"duty.{duty.value}"), answers, None)
+        for duty in waiting
+    ]
+    inputs.append(
+        {
+            "type": "Input.Date",
+            "id": "duty_later",
+            "label": texts("duty.label_later"),
+            "min": (today + timedelta(days=1)).isoformat(),
+            "max": (today + SNOOZE_LONGEST).isoformat(),
+        }
+    )
+    show = _show_card(
+        texts("duty.answer"), inputs, _submit(texts("duty.answer_confirm"), view, Op.DUTIES)
+    )
+    body.append({"type": "ActionSet", "actions": [show]})
+    return body
+
+
 def _day(day: date) -> str:
     return day.strftime("%d.%m.%Y")
+
+
+def _judged(texts: Texts, shown: str, first: str | None) -> str:
+    """A value with the reporter's own beside it when the leader changed it."""
+    if first is None or first == shown:
+        return shown
+    return texts("handling.reported_as", value=shown, first=first)
 
 
 def handling_card(
@@ -117,7 +274,9 @@ def handling_card(
     show_reporter: bool,
     can_handle: bool,
     today: date,
+    causes: Categories | None = None,
 ) -> Card:
+    causes = causes if causes is not None else Categories(())
     unit = view.unit_name or texts("handling.no_unit", unit=view.unit_text or "")
     reporter = view.reporter_name if show_reporter else texts("handling.anonymous")
     body: list[dict[str, Any]] = [
@@ -129,7 +288,26 @@ def handling_card(
         paragraph(texts("handling.status_line", status=texts(f"status.{view.status.value}"))),
         facts(
             [
-                (texts("field.category"), categories.label(view.category, texts.language)),
+                (
+                    texts("field.severity"),
+                    _judged(
+                        texts,
+                        texts(f"severity.{view.severity}"),
+                        texts(f"severity.{view.reported_severity}")
+                        if view.reported_severity
+                        else None,
+                    ),
+                ),
+                (
+                    texts("field.category"),
+                    _judged(
+                        texts,
+                        categories.label(view.category, texts.language),
+                        categories.label(view.reported_category, texts.language)
+                        if view.reported_category
+                        else None,
+                    ),
+                ),
                 # Imported history may not say (harm ""): shown as «not stated».
                 (texts("field.harm"), texts(f"harm_short.{view.harm or 'unknown'}")),
                 (texts("field.unit"), unit),
@@ -150,10 +328,12 @@ def handling_card(
     ):
         if text:
             body.append(paragraph(f"**{texts(label)}:** {text}"))
-    if view.harm == Harm.INJURY.value:
-        if view.severity == Severity.HIGH.value:
-            body.append({**paragraph(texts("handling.duty_serious")), "color": "Attention"})
-        body.append(paragraph(texts("handling.duty_nav"), subtle=True))
+    if view.cause is not None:
+        cause = causes.label(view.cause, texts.language)
+        if view.cause_text:
+            cause = f"{cause} – {view.cause_text}"
+        body.append(paragraph(f"**{texts('handling.cause_line')}:** {cause}"))
+    body += _duties(texts, view, today, can_handle)
     body.append(
         {"type": "TextBlock", "text": texts("handling.measures"), "weight": "Bolder", "wrap": True}
     )
@@ -178,7 +358,9 @@ def handling_card(
             paragraph(texts("handling.snoozed_line", date=_day(view.snoozed_until)), subtle=True)
         )
     actions = (
-        _actions(texts, view, today) if can_handle and view.status is not Status.CLOSED else None
+        _actions(texts, view, today, categories, causes)
+        if can_handle and view.status is not Status.CLOSED
+        else None
     )
     return adaptive_card(
         body,

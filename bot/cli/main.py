@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     stats_cli.add_parser(commands)
     history_cli.add_parser(commands)
     categories_cli.add_parser(commands)
+    categories_cli.add_parser(commands, categories_cli.CAUSES_COMMAND)
     outbox_cli.add_parser(commands)
     outbox_cli.add_reach_parser(commands)
     reminders_cli.add_parser(commands)
@@ -268,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stats_cli.run(settings, args)
     if args.command == "history":
         return history_cli.run(settings, args)
-    if args.command == categories_cli.COMMAND:
+    if args.command in (categories_cli.COMMAND, categories_cli.CAUSES_COMMAND):
         return categories_cli.run(settings, args)
     if args.command == outbox_cli.COMMAND:
         return outbox_cli.run(settings, args)

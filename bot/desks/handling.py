@@ -4,9 +4,10 @@ A handling card's button posts {action, op, report, version} and the card's inpu
 request is checked like any answer (types, lengths, dates); the move it asks for is checked
 against the report's status. Permission is `domain.access`; staleness is the version.
 
-A measure's text and the closing note pass the sensitive-data guard (`domain.sensitive`) with no
-way round it: the note goes to the reporter and the measure to everyone who reads the report,
-and what is to be done can always be written without a fødselsnummer or a phone number.
+A measure's text, the closing note, a judgement's reason and a cause's words pass the
+sensitive-data guard (`domain.sensitive`) with no way round it: the note goes to the reporter
+and the rest to everyone who reads the report, and what is to be done can always be written
+without a fødselsnummer or a phone number.
 """
 
 from __future__ import annotations
@@ -20,25 +21,52 @@ from typing import Any
 
 from bot.desks.report_form import FieldProblem
 from domain.answers import Problem, clean_text
+from domain.causes import CAUSE_TEXT_MAX
+from domain.duties import Answer, Duty, DutyAnswer
 from domain.reminders import SNOOZE_LONGEST
 from domain.sensitive import sensitive_problem
-from domain.vocabulary import OPTIONAL_TEXT_MAX, SHORT_TEXT_MAX, SHORT_TEXT_MIN, Status
+from domain.vocabulary import (
+    OPTIONAL_TEXT_MAX,
+    SHORT_TEXT_MAX,
+    SHORT_TEXT_MIN,
+    Severity,
+    Status,
+)
 
 HANDLE = "avvik.handle"
 SHOW = "avvik.show"
 NOTE_MIN = 10
+REASON_MIN = 5  # «Feil kategori» says enough
 LATEST_DUE = timedelta(days=3 * 365)
 
 
 class Op(StrEnum):
     ACKNOWLEDGE = "acknowledge"
+    START = "start"  # «under handsaming», without a measure yet
     MEASURE = "measure"
+    JUDGE = "judge"  # change severity and/or category, with a reason
+    CAUSE = "cause"  # why it happened
+    DUTIES = "duties"  # answers to the legal duties
     CLOSE = "close"
     SNOOZE = "snooze"  # put the report's reminders off until a day
 
 
+DUTY_PREFIX = "duty_"
 # Every input a handling card has; Teams may send those of other parts of the card too.
-INPUTS = ("measure_what", "measure_owner", "measure_due", "close_note", "snooze_until")
+INPUTS = (
+    "measure_what",
+    "measure_owner",
+    "measure_due",
+    "close_note",
+    "snooze_until",
+    "judge_severity",
+    "judge_category",
+    "judge_reason",
+    "cause",
+    "cause_text",
+    "duty_later",
+    *(f"{DUTY_PREFIX}{duty.value}" for duty in Duty),
+)
 CONTROLS = ("action", "op", "report", "version")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -51,6 +79,19 @@ class MeasureInput:
 
 
 @dataclass(frozen=True)
+class Judgement:
+    severity: str
+    category: str  # a code; whether the municipality still offers it is checked at the desk
+    reason: str
+
+
+@dataclass(frozen=True)
+class CauseInput:
+    code: str  # checked against the cause list at the desk
+    text: str | None
+
+
+@dataclass(frozen=True)
 class HandlingRequest:
     op: Op
     report_id: int
@@ -58,6 +99,9 @@ class HandlingRequest:
     measure: MeasureInput | None = None
     note: str | None = None
     snooze_until: date | None = None
+    judgement: Judgement | None = None
+    cause: CauseInput | None = None  # with CLOSE: None when the report has its cause already
+    duties: tuple[DutyAnswer, ...] = ()
 
 
 def _positive_int(value: Any) -> int | None:
@@ -89,17 +133,28 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
             return measure
         return HandlingRequest(operation, report_id, version, measure=measure)
     if operation is Op.CLOSE:
-        note = value.get("close_note")
-        checked = clean_text(
-            note if isinstance(note, str) else None,
-            min_length=NOTE_MIN,
-            max_length=OPTIONAL_TEXT_MAX,
-        )
-        if isinstance(checked, str):
-            checked = sensitive_problem(checked) or checked
-        if isinstance(checked, Problem):
-            return [FieldProblem("close_note", checked)]
-        return HandlingRequest(operation, report_id, version, note=checked)
+        problems: list[FieldProblem] = []
+        cause = _cause(value, problems, required=False)
+        checked = _guarded_text(value, "close_note", NOTE_MIN, OPTIONAL_TEXT_MAX, problems)
+        if problems or checked is None:
+            return problems
+        return HandlingRequest(operation, report_id, version, note=checked, cause=cause)
+    if operation is Op.JUDGE:
+        judged = _judgement(value)
+        if isinstance(judged, list):
+            return judged
+        return HandlingRequest(operation, report_id, version, judgement=judged)
+    if operation is Op.CAUSE:
+        problems = []
+        cause = _cause(value, problems, required=True)
+        if problems or cause is None:
+            return problems
+        return HandlingRequest(operation, report_id, version, cause=cause)
+    if operation is Op.DUTIES:
+        answers = _duty_answers(value, today)
+        if isinstance(answers, list):
+            return answers
+        return HandlingRequest(operation, report_id, version, duties=answers)
     if operation is Op.SNOOZE:
         until = _snooze_until(value.get("snooze_until"), today)
         if isinstance(until, FieldProblem):
@@ -108,17 +163,97 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
     return HandlingRequest(operation, report_id, version)
 
 
-def _snooze_until(raw: Any, today: date) -> date | FieldProblem:
+def _snooze_until(raw: Any, today: date, field: str = "snooze_until") -> date | FieldProblem:
     """A day after today and within three months: a leader on holiday, not a report forgotten."""
     day = _date(raw)
     if day is None:
         problem = "empty" if not isinstance(raw, str) or not raw.strip() else "when_unparsed"
-        return FieldProblem("snooze_until", Problem(problem))
+        return FieldProblem(field, Problem(problem))
     if day <= today:
-        return FieldProblem("snooze_until", Problem("snooze_past"))
+        return FieldProblem(field, Problem("snooze_past"))
     if day > today + SNOOZE_LONGEST:
-        return FieldProblem("snooze_until", Problem("snooze_far"))
+        return FieldProblem(field, Problem("snooze_far"))
     return day
+
+
+def _guarded_text(
+    value: Mapping[str, Any], name: str, least: int, most: int, problems: list[FieldProblem]
+) -> str | None:
+    """A text others will read: present, within its length, and without personal data."""
+    raw = value.get(name)
+    if raw is not None and not isinstance(raw, str):
+        problems.append(FieldProblem(name, Problem("form_type")))
+        return None
+    checked = clean_text(raw, min_length=least, max_length=most)
+    if isinstance(checked, str):
+        checked = sensitive_problem(checked) or checked
+    if isinstance(checked, Problem):
+        problems.append(FieldProblem(name, checked))
+        return None
+    return checked
+
+
+def _code(raw: Any) -> str | None:
+    return raw.strip() if isinstance(raw, str) and raw.strip() else None
+
+
+def _cause(
+    value: Mapping[str, Any], problems: list[FieldProblem], *, required: bool
+) -> CauseInput | None:
+    """The cause chosen, with its optional words; without a choice, None (closing checks that
+    the report has one already) or, when `required`, a problem."""
+    code = _code(value.get("cause"))
+    raw_text = value.get("cause_text")
+    words = None
+    if isinstance(raw_text, str) and raw_text.strip():
+        words = _guarded_text(value, "cause_text", SHORT_TEXT_MIN, CAUSE_TEXT_MAX, problems)
+    elif raw_text is not None and not isinstance(raw_text, str):
+        problems.append(FieldProblem("cause_text", Problem("form_type")))
+    if code is None:
+        if required or words is not None:
+            problems.append(FieldProblem("cause", Problem("cause_needed")))
+        return None
+    return CauseInput(code, words)
+
+
+def _judgement(value: Mapping[str, Any]) -> Judgement | list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    severity = _code(value.get("judge_severity"))
+    if severity not in Severity._value2member_map_:
+        problems.append(FieldProblem("judge_severity", Problem("form_choice")))
+    category = _code(value.get("judge_category"))
+    if category is None:
+        problems.append(FieldProblem("judge_category", Problem("form_choice")))
+    reason = _guarded_text(value, "judge_reason", REASON_MIN, SHORT_TEXT_MAX, problems)
+    if problems or severity is None or category is None or reason is None:
+        return problems
+    return Judgement(severity, category, reason)
+
+
+def _duty_answers(
+    value: Mapping[str, Any], today: date
+) -> tuple[DutyAnswer, ...] | list[FieldProblem]:
+    """The duties answered on the card (those left blank stay as they were)."""
+    chosen: list[tuple[Duty, Answer]] = []
+    for duty in Duty:
+        raw = _code(value.get(f"{DUTY_PREFIX}{duty.value}"))
+        if raw is None:
+            continue
+        if raw not in Answer._value2member_map_:
+            return [FieldProblem(f"{DUTY_PREFIX}{duty.value}", Problem("form_choice"))]
+        chosen.append((duty, Answer(raw)))
+    if not chosen:
+        return [FieldProblem(None, Problem("duty_none"))]
+    later: date | None = None
+    if any(answer is Answer.LATER for _, answer in chosen):
+        until = _snooze_until(value.get("duty_later"), today, "duty_later")
+        if isinstance(until, FieldProblem):
+            return [until]
+        later = until
+    return tuple(
+        DutyAnswer(duty, answer, later if answer is Answer.LATER else None)
+        for duty, answer in chosen
+    )
 
 
 def _date(raw: Any) -> date | None:
@@ -176,18 +311,29 @@ class Refusal(StrEnum):
     NOT_ALLOWED = "not_allowed"
     CLOSED = "closed"
     ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    ALREADY_IN_PROGRESS = "already_in_progress"
     STALE = "stale"
 
 
 def next_status(op: Op, current: Status) -> Status | Refusal:
-    """ny → motteke → under handsaming → lukka. A measure acknowledges on the way; a report
-    can be closed from any open state (some need no measure), never reopened by a card."""
+    """ny → motteke → under handsaming → lukka. A measure (or «under handsaming») moves it on
+    from any open state; a judgement, a cause or an answered duty shows the leader has taken
+    it in, so a new report becomes motteke. A report can be closed from any open state (some
+    need no measure), never reopened by a card."""
     if current is Status.CLOSED:
         return Refusal.CLOSED
     if op is Op.ACKNOWLEDGE:
         return Status.ACKNOWLEDGED if current is Status.NEW else Refusal.ALREADY_ACKNOWLEDGED
+    if op is Op.START:
+        return (
+            Status.IN_PROGRESS
+            if current is not Status.IN_PROGRESS
+            else (Refusal.ALREADY_IN_PROGRESS)
+        )
     if op is Op.SNOOZE:
         return current
+    if op in (Op.JUDGE, Op.CAUSE, Op.DUTIES):
+        return Status.ACKNOWLEDGED if current is Status.NEW else current
     if op is Op.MEASURE:
         return Status.IN_PROGRESS
     return Status.CLOSED

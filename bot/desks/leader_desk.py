@@ -22,22 +22,38 @@ from bot.cards import Card
 from bot.cards.handling import handling_card
 from bot.cards.open_reports import open_reports_card
 from bot.cards.reminders import overdue_card
-from bot.desks.handling import HandlingRequest, Op, Refusal, next_status, read_request
+from bot.desks.handling import (
+    HandlingRequest,
+    Op,
+    Refusal,
+    next_status,
+    read_request,
+)
 from bot.desks.report_cards import card_message, problems_text
+from bot.desks.report_form import FieldProblem
 from bot.proactive.conversation_book import address_of
 from bot.proactive.outbox_sender import Drawn, Unreachable
 from dialogs.turn import Clock, Reporter
 from domain.access import Actor, may_handle, may_see_reporter, may_view
+from domain.answers import Problem
 from domain.categories import Categories
+from domain.duties import is_serious
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import to_oslo
 from domain.reminders import ReminderRules
 from domain.vocabulary import Status
 from storage import audit, handling, reminders
-from storage.categories import load_categories
+from storage.categories import load_categories, load_causes
 from storage.conversations import ConversationAddress
 from storage.db import SessionFactory
-from storage.handling import HandlingView, NewMeasure, Recipient, ReportNotFound, StaleReport
+from storage.handling import (
+    Changes,
+    HandlingView,
+    NewMeasure,
+    Recipient,
+    ReportNotFound,
+    StaleReport,
+)
 from storage.outbox import NOT_INSTALLED
 
 logger = logging.getLogger(__name__)
@@ -45,7 +61,11 @@ logger = logging.getLogger(__name__)
 # The event each move records; also the key of what the leader is told (`handling.<kind>`).
 _KIND = {
     Op.ACKNOWLEDGE: "acknowledged",
+    Op.START: "started",
     Op.MEASURE: "measure_added",
+    Op.JUDGE: "judged",
+    Op.CAUSE: "cause_set",
+    Op.DUTIES: "duties_answered",
     Op.CLOSE: "closed",
     Op.SNOOZE: "snoozed",
 }
@@ -79,7 +99,12 @@ class LeaderDesk:
             session,
             person_id,
             report_id,
-            summary=lambda texts, view: texts("handling.new_for_leader", case=view.case_number),
+            summary=lambda texts, view: texts(
+                "handling.new_serious"
+                if is_serious(view.harm, view.severity)
+                else "handling.new_for_leader",
+                case=view.case_number,
+            ),
         )
 
     async def draw_report_card(
@@ -217,6 +242,7 @@ class LeaderDesk:
         async with self._sessions() as session:
             actor = await handling.actor_of(session, aad_object_id=who.identity)
             categories = await load_categories(session)
+            causes = await load_causes(session)
             try:
                 view = await handling.handling_view(session, report_id=report_id)
             except ReportNotFound:
@@ -225,7 +251,7 @@ class LeaderDesk:
             # The same answer for «not there» and «not yours»: a card id reveals nothing.
             await turn_context.send_activity(texts("handling.not_found"))
             return
-        card = self._card(actor, view, texts, categories)
+        card = self._card(actor, view, texts, categories, causes)
         response = await turn_context.send_activity(
             card_message(card, summary=texts("handling.summary", case=view.case_number))
         )
@@ -249,10 +275,15 @@ class LeaderDesk:
                 view = await handling.handling_view(session, report_id=request.report_id)
             except ReportNotFound:
                 view = None
+            lists = (await load_categories(session), await load_causes(session))
         if view is None or not may_view(actor, view.scope):
             await turn_context.send_activity(texts("handling.not_found"))
             return
         moved = self._decide(actor, view, request)
+        wrong = [] if isinstance(moved, Refusal) else _against_lists(view, request, *lists)
+        if wrong:
+            await turn_context.send_activity(problems_text(texts, wrong))
+            return
         applied = (
             moved if isinstance(moved, Refusal) else await self._apply(actor, view, request, moved)
         )
@@ -271,6 +302,10 @@ class LeaderDesk:
                 date=request.snooze_until.strftime("%d.%m.%Y"),
             )
         await turn_context.send_activity(done)
+        if request.op is Op.JUDGE and request.judgement is not None:
+            judged = request.judgement
+            if is_serious(view.harm, judged.severity) and not is_serious(view.harm, view.severity):
+                await turn_context.send_activity(texts("handling.judged_serious"))
 
     @staticmethod
     def _decide(actor: Actor, view: HandlingView, request: HandlingRequest) -> Status | Refusal:
@@ -298,6 +333,30 @@ class LeaderDesk:
             detail["note"] = request.note
         if request.snooze_until is not None:
             detail["until"] = request.snooze_until.isoformat()
+        changes = Changes(snooze_until=request.snooze_until)
+        judged = request.judgement
+        if judged is not None:
+            # Only what the leader changed; the reason is kept in the history.
+            severity = judged.severity if judged.severity != view.severity else None
+            category = judged.category if judged.category != view.category else None
+            changes = Changes(severity=severity, category=category)
+            if severity is not None:
+                detail |= {"severity_from": view.severity, "severity_to": severity}
+            if category is not None:
+                detail |= {"category_from": view.category, "category_to": category}
+            detail["why"] = judged.reason
+        cause = request.cause
+        if cause is not None:
+            changes = Changes(cause=(cause.code, cause.text))
+            detail["cause"] = cause.code
+            if cause.text:
+                detail["text"] = cause.text
+        if request.duties:
+            changes = Changes(duty_answers=request.duties)
+            detail["duties"] = {a.duty.value: a.answer.value for a in request.duties}
+            later = next((a.later_until for a in request.duties if a.later_until), None)
+            if later is not None:
+                detail["until"] = later.isoformat()
         now = self._clock()
         try:
             async with self._sessions() as session, session.begin():
@@ -311,12 +370,16 @@ class LeaderDesk:
                     now=now,
                     detail=detail,
                     measure=measure,
-                    snooze_until=request.snooze_until,
+                    changes=changes,
                 )
                 # In the same transaction: every copy redrawn, and on closing the reporter told.
                 await handling.enqueue_card_updates(
                     session, report_id=view.id, version=version, now=now
                 )
+                if changes.severity is not None:
+                    # Raised to a serious injury (or to high): whoever must now be told, is;
+                    # those told before are not told twice (the outbox's keys).
+                    await handling.enqueue_report_notices(session, report_id=view.id, now=now)
                 told = request.op is Op.CLOSE and await handling.enqueue_outcome(
                     session, report_id=view.id, now=now
                 )
@@ -344,7 +407,14 @@ class LeaderDesk:
     def _texts(self, language: str | None) -> Texts:
         return self._catalogues[language or self._default_language]
 
-    def _card(self, actor: Actor, view: HandlingView, texts: Texts, categories: Categories) -> Card:
+    def _card(
+        self,
+        actor: Actor,
+        view: HandlingView,
+        texts: Texts,
+        categories: Categories,
+        causes: Categories,
+    ) -> Card:
         return handling_card(
             texts,
             view,
@@ -352,6 +422,7 @@ class LeaderDesk:
             show_reporter=may_see_reporter(actor, view.scope),
             can_handle=may_handle(actor, view.scope),
             today=to_oslo(self._clock()).date(),
+            causes=causes,
         )
 
     @staticmethod
@@ -364,7 +435,9 @@ class LeaderDesk:
     ) -> Card:
         """The card as this reader may see it now: their rights, their language."""
         actor = await handling.actor_of(session, aad_object_id=reader.aad_object_id)
-        return self._card(actor, view, texts, await load_categories(session))
+        return self._card(
+            actor, view, texts, await load_categories(session), await load_causes(session)
+        )
 
     async def _record_read(self, view: HandlingView, reader_id: int, via: str) -> None:
         if reader_id == view.reporter_id:  # reading one's own report is no one else's business
@@ -388,3 +461,27 @@ class LeaderDesk:
                 activity_id=activity_id,
                 now=self._clock(),
             )
+
+
+def _against_lists(
+    view: HandlingView, request: HandlingRequest, categories: Categories, causes: Categories
+) -> list[FieldProblem]:
+    """What the municipality's lists say of the codes the card sent: a category or cause it
+    offers (or the report's own, kept even when retired), a cause before closing, and a
+    judgement that changes something."""
+    problems: list[FieldProblem] = []
+    judged = request.judgement
+    if judged is not None:
+        category = categories.get(judged.category)
+        if judged.category != view.category and (category is None or not category.active):
+            problems.append(FieldProblem("judge_category", Problem("form_choice")))
+        elif (judged.severity, judged.category) == (view.severity, view.category):
+            problems.append(FieldProblem(None, Problem("judge_unchanged")))
+    cause = request.cause
+    if cause is not None:
+        known = causes.get(cause.code)
+        if cause.code != view.cause and (known is None or not known.active):
+            problems.append(FieldProblem("cause", Problem("form_choice")))
+    if request.op is Op.CLOSE and cause is None and view.cause is None:
+        problems.append(FieldProblem("cause", Problem("cause_needed")))
+    return problems

@@ -83,7 +83,10 @@ async def test_a_report_goes_to_the_leader_who_handles_it(sqlite_url: str, tmp_p
 
             note = "Skjermingsplanen er gjennomgått, og eleven har fått fast vaksen i friminutta."
             await liv.press(
-                card, buttons(card)["close"], {"close_note": note}, until=NN("handling.closed")
+                card,
+                buttons(card)["close"],
+                {"cause": "equipment", "close_note": note},
+                until=NN("handling.closed"),
             )
             closed = await liv.updated_to(card["messageId"], NN("status.closed"))
             assert buttons(closed) == {}
