@@ -5,6 +5,8 @@ clock (docs/reminders.md).
   the unit's leaders and deputies; after `escalate_days`: word to the HMS adviser.
 - A measure due within `measure_warning_days` working days: a reminder to its owner (when the
   bot knows them) and the unit's leaders; once it is overdue, another.
+- A legal duty (domain.duties) not answered `acknowledge_days` working days after the report
+  came in, or answered «later» and that day come: a reminder to the unit's leaders.
 - The weekly digest: at the week's first working moment from Monday 08:00, to every leader
   with open reports in their units.
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from domain.duties import Duty
 from domain.oslo_time import OSLO
 from domain.vocabulary import Status
 from domain.working_time import WorkingCalendar
@@ -32,6 +35,7 @@ class Step(StrEnum):
     ESCALATE = "escalate"  # to the HMS adviser: still not acknowledged
     MEASURE_SOON = "measure_soon"  # to the owner and the leaders: the deadline is near
     MEASURE_OVERDUE = "measure_overdue"  # the deadline has passed
+    DUTY = "duty"  # to the unit's leaders: a legal duty waits for an answer
     DIGEST = "digest"  # the weekly digest to a leader
 
 
@@ -64,15 +68,31 @@ class OpenMeasure:
 
 
 @dataclass(frozen=True)
+class OpenDuty:
+    """A legal duty of an open report that waits: unanswered, or answered «later»."""
+
+    report_id: int
+    unit_id: int | None
+    duty: Duty
+    reported_at: datetime
+    later_until: date | None = None  # answered «later»: due that day
+    snoozed_until: date | None = None  # the report's
+
+
+@dataclass(frozen=True)
 class Due:
     """A reminder the scheduler should queue (for whom is decided from `step`)."""
 
     step: Step
     report_id: int
     measure_id: int | None = None
+    # A duty's reminder: the duty and the day it fell due, so a new «later» reminds again.
+    topic: str | None = None
 
     def key(self, person_id: int) -> str:
         subject = self.measure_id if self.measure_id is not None else self.report_id
+        if self.topic is not None:
+            return f"{self.step.value}:{subject}:{self.topic}:{person_id}"
         return f"{self.step.value}:{subject}:{person_id}"
 
 
@@ -85,6 +105,7 @@ def due_reminders(
     reports: Iterable[OpenReport],
     measures: Iterable[OpenMeasure],
     rules: ReminderRules,
+    duties: Iterable[OpenDuty] = (),
 ) -> list[Due]:
     """What is due at `now` (aware). A report the leader snoozed gets no reminders until that
     day; its escalation to the adviser still comes: the adviser's view is not the leader's to
@@ -110,6 +131,20 @@ def due_reminders(
             due.append(Due(Step.MEASURE_OVERDUE, measure.report_id, measure.measure_id))
         elif today >= calendar.working_days_before(measure.due, rules.measure_warning_days):
             due.append(Due(Step.MEASURE_SOON, measure.report_id, measure.measure_id))
+    for duty in duties:
+        if _snoozed(duty.snoozed_until, today):
+            continue
+        if duty.later_until is not None:
+            fell_due = duty.later_until
+            if today < fell_due:
+                continue
+        else:
+            moment = calendar.add_working_days(duty.reported_at, rules.acknowledge_days)
+            if now < moment:
+                continue
+            fell_due = moment.astimezone(OSLO).date()
+        topic = f"{duty.duty.value}:{fell_due.isoformat()}"
+        due.append(Due(Step.DUTY, duty.report_id, topic=topic))
     return due
 
 

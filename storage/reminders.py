@@ -10,14 +10,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as select_columns  # sqlmodel's select takes at most 4
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from domain.reminders import OpenMeasure, OpenReport
-from domain.vocabulary import Status
-from storage.models import Measure, Person, Report, Unit, UnitLeader
+from domain.duties import VIOLENCE_CATEGORY, Answer, duties_of
+from domain.reminders import OpenDuty, OpenMeasure, OpenReport
+from domain.vocabulary import Harm, Status
+from storage.models import Measure, Person, Report, ReportDuty, Unit, UnitLeader
 
 IMPORTED = "import"  # history from an earlier system: its handling stayed there
 
@@ -59,6 +60,47 @@ async def open_measures(session: AsyncSession) -> list[OpenMeasure]:
         .order_by(col(Measure.id))
     )
     return [OpenMeasure(r.id, r.report_id, r.unit_id, r.due, r.snoozed_until) for r in rows]
+
+
+async def open_duties(session: AsyncSession) -> list[OpenDuty]:
+    """The legal duties of reports not closed that wait for the leader: never answered, or
+    answered «later» (with its day)."""
+    rows = await session.execute(
+        select_columns(
+            col(Report.id),
+            col(Report.unit_id),
+            col(Report.harm),
+            col(Report.severity),
+            col(Report.category),
+            col(Report.reported_at),
+            col(Report.snoozed_until),
+        )
+        .where(
+            col(Report.status) != Status.CLOSED.value,
+            col(Report.source) != IMPORTED,
+            or_(col(Report.harm) == Harm.INJURY.value, col(Report.category) == VIOLENCE_CATEGORY),
+        )
+        .order_by(col(Report.id))
+    )
+    reports = rows.all()
+    answers: dict[tuple[int, str], tuple[str | None, date | None]] = {}
+    if reports:
+        for report_id, duty, answer, later in await session.execute(
+            select(
+                col(ReportDuty.report_id),
+                col(ReportDuty.duty),
+                col(ReportDuty.answer),
+                col(ReportDuty.later_until),
+            ).where(col(ReportDuty.report_id).in_([r.id for r in reports]))
+        ):
+            answers[report_id, duty] = (answer, later)
+    found: list[OpenDuty] = []
+    for r in reports:
+        for duty in duties_of(harm=r.harm, severity=r.severity, category=r.category):
+            given, until = answers.get((r.id, duty.value), (None, None))
+            if given is None or given == Answer.LATER.value:
+                found.append(OpenDuty(r.id, r.unit_id, duty, r.reported_at, until, r.snoozed_until))
+    return found
 
 
 async def leaders_by_unit(session: AsyncSession, unit_ids: Collection[int]) -> dict[int, list[int]]:

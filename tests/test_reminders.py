@@ -26,7 +26,8 @@ from domain.reminders import due_reminders as rules_due
 from domain.vocabulary import Status
 from domain.working_time import WorkingCalendar, parse_days_off, parse_hours, parse_weekdays
 from storage.db import SessionFactory
-from storage.models import Measure, OutboxRow, Report, UnitLeader
+from storage.models import Measure, OutboxRow, Report, ReportDuty, UnitLeader
+from tests.chat import NN
 from tests.fake_connector import FakeConnector
 from tests.test_outbox import Post, voss_post
 from tests.test_under_reporting import add_reports
@@ -340,6 +341,51 @@ async def test_measure_reminders_reach_the_owner_and_the_leaders(world: World) -
     assert await world.tick(oslo(2026, 12, 4, 9, 0)) == 3  # overdue, once
     assert "Fristen er ute" in world.chat("siri")[0]
     assert await world.tick(oslo(2026, 12, 8, 9, 0)) == 0
+
+
+async def test_a_legal_duty_waits_is_reminded_and_a_later_day_reminds_again(
+    world: World,
+) -> None:
+    report = await world.report()
+    async with world.post.sessions() as session, session.begin():
+        await session.execute(
+            update(Report)
+            .where(col(Report.id) == report)
+            .values(status="acknowledged", harm="injury")  # someone was hurt: skademelding
+        )
+    # Acknowledged, so no «not acknowledged» reminder; the NAV duty is due with the same
+    # two working days: Thursday 14:30.
+    assert await world.tick(oslo(2026, 11, 26, 14, 0)) == 0
+    assert await world.tick(oslo(2026, 11, 26, 14, 30)) == 2  # Liv and Lars
+    [to_liv] = world.chat("liv")
+    assert NN("duty.nav_injury") in to_liv
+    assert await world.tick(oslo(2026, 11, 27, 9, 0)) == 0  # once
+    # Liv answers «later», by Wednesday 2 December: reminded again that morning, not before.
+    async with world.post.sessions() as session, session.begin():
+        session.add(
+            ReportDuty(
+                report_id=report,
+                duty="nav_injury",
+                answer="later",
+                later_until=date(2026, 12, 2),
+                answered_at=oslo(2026, 11, 27, 9, 0),
+            )
+        )
+    assert await world.tick(oslo(2026, 12, 1, 9, 0)) == 0
+    assert await world.tick(oslo(2026, 12, 2, 8, 0)) == 2
+    assert "NAV" in world.chat("liv")[0]
+    # Put off again to the 4th, then answered «done»: nothing more.
+    async with world.post.sessions() as session, session.begin():
+        await session.execute(
+            update(ReportDuty)
+            .where(col(ReportDuty.report_id) == report)
+            .values(later_until=date(2026, 12, 4))
+        )
+        await session.execute(
+            update(ReportDuty).where(col(ReportDuty.report_id) == report).values(answer="done")
+        )
+    assert await world.tick(oslo(2026, 12, 4, 9, 0)) == 0
+    assert world.chat("liv") == []
 
 
 async def test_the_weekly_digest(world: World) -> None:

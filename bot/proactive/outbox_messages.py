@@ -29,7 +29,10 @@ UNREACHABLE = "unreachable"
 # The kinds that go to leaders: when one of them cannot be delivered, the adviser is told.
 _TO_LEADERS = frozenset(
     {NEW_REPORT, CARD_UPDATE, NUDGE}
-    | {KIND[step] for step in (Step.REMIND, Step.MEASURE_SOON, Step.MEASURE_OVERDUE, Step.DIGEST)}
+    | {
+        KIND[step]
+        for step in (Step.REMIND, Step.MEASURE_SOON, Step.MEASURE_OVERDUE, Step.DUTY, Step.DIGEST)
+    }
 )
 
 

@@ -15,6 +15,7 @@ from bot.proactive.outbox_sender import Drawn, Unreachable
 from bot.proactive.reminders import KIND
 from dialogs.turn import Clock
 from domain.access import Actor
+from domain.duties import Duty, open_duties
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import format_date, to_oslo
 from domain.reminders import ReminderRules, Step
@@ -46,6 +47,8 @@ class ReminderMessages:
         step = STEP_OF_KIND[item.kind]
         if step is Step.DIGEST:
             return await self._digest(session, item.person_id)
+        if step is Step.DUTY:
+            return await self._duty(session, item)
         report_id = int(item.payload["report_id"])
         measure_id = item.payload.get("measure_id")
         subject = await reminders.subject(
@@ -86,6 +89,39 @@ class ReminderMessages:
         if step is Step.REMIND:
             return subject.status is Status.NEW and not snoozed
         return subject.status is not Status.CLOSED and not subject.measure_done and not snoozed
+
+    async def _duty(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
+        """The card with the duty that waits above it; dropped when it was answered, no longer
+        applies (a judgement changed the report), or the report was closed or snoozed."""
+        report_id, code = int(item.payload["report_id"]), str(item.payload.get("duty"))
+        if code not in Duty._value2member_map_:
+            return None
+        duty = Duty(code)
+        try:
+            view = await handling.handling_view(session, report_id=report_id)
+        except handling.ReportNotFound:
+            return None
+        today = to_oslo(self._clock()).date()
+        snoozed = view.snoozed_until is not None and today < view.snoozed_until
+        answer = view.answers.get(duty)
+        later = answer.later_until if answer is not None else None
+        waiting = duty in open_duties(view.duties, view.answers) and (
+            later is None or later <= today
+        )
+        if view.status is Status.CLOSED or snoozed or not waiting:
+            return None
+        return await self._leaders.draw_report_card(
+            session,
+            item.person_id,
+            report_id,
+            summary=lambda texts, view: texts("reminder.summary", case=view.case_number),
+            text=lambda texts, view: texts(
+                "reminder.duty",
+                case=view.case_number,
+                unit=view.unit_name or "–",
+                duty=texts(f"duty.{duty.value}"),
+            ),
+        )
 
     async def _digest(self, session: AsyncSession, person_id: int) -> Drawn | Unreachable | None:
         leader = await handling.person_by_id(session, person_id=person_id)

@@ -56,8 +56,10 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
     what `python -m bot reminders preview` shows."""
     reports = await reminders.open_reports(session)
     measures = await reminders.open_measures(session)
-    due = due_reminders(now, reports, measures, rules)
+    duties = await reminders.open_duties(session)
+    due = due_reminders(now, reports, measures, rules, duties)
     report_units = {r.report_id: r.unit_id for r in reports}
+    report_units |= {d.report_id: d.unit_id for d in duties}
     measure_units = {m.measure_id: m.unit_id for m in measures}
     units = {u for u in (*report_units.values(), *measure_units.values()) if u is not None}
     leaders = await reminders.leaders_by_unit(session, units)
@@ -84,6 +86,8 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
         payload: dict[str, object] = {"report_id": item.report_id}
         if item.measure_id is not None:
             payload["measure_id"] = item.measure_id
+        if item.topic is not None:
+            payload["duty"] = item.topic.partition(":")[0]
         planned += [
             Planned(
                 item.step,
