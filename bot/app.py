@@ -113,6 +113,7 @@ def build_bot(
             clock,
             LinkSigner(settings.link_secret.encode() or None),
             settings.public_url or None,
+            calendar=settings.reminder_rules.calendar,
         ),
         catalogues=catalogues,
         commands=commands,

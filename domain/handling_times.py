@@ -119,11 +119,13 @@ def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
 
 
 def handling_figures(
-    reports: Iterable[Handled], *, end: datetime, calendar: WorkingCalendar
+    reports: Iterable[Handled], *, end: datetime, calendar: WorkingCalendar, unknown: int = 0
 ) -> HandlingFigures:
     """The figures for reports as they stood at `end` (the period's end, or now if sooner):
-    what happened after `end` does not count, so last quarter's figures stay as they were."""
-    total = unknown = acknowledge_due = acknowledged_in_time = close_due = closed_in_time = 0
+    what happened after `end` does not count, so last quarter's figures stay as they were.
+    `unknown` more reports were imported (counted, with no times)."""
+    total = unknown
+    acknowledge_due = acknowledged_in_time = close_due = closed_in_time = 0
     open_at_end = 0
     acknowledge_days: list[float] = []
     close_days: list[float] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,15 +21,18 @@ from sqlmodel import col
 
 from domain.access import EVERYTHING, Scope
 from domain.categories import Categories, Category
-from domain.oslo_time import month_of, months_of_year
+from domain.oslo_time import OSLO, month_of, months_of_year
 from domain.vocabulary import Severity, department_key
-from storage.categories import load_categories
+from domain.working_time import WorkingCalendar
+from storage.categories import load_categories, load_causes
+from storage.handling_stats import HandlingSection, UnitRef, handling_section
 from storage.models import Department, ReportCount, SickLeave, Unit
 
 # The first year anyone may ask for: earlier dates are typing mistakes, not history.
 FIRST_YEAR = 2000
 DOCUMENT = "avviksboten.statistics"
-VERSION = 1
+# 2: «handling» (handling times, judgements, causes, legal duties) added.
+VERSION = 2
 COUNTED_BY = "reported_at, month in Europe/Oslo"
 
 
@@ -105,6 +108,8 @@ class Statistics:
     # Months of `year` that are over: 12 for a past year, fewer for this one. A year so far
     # is compared with the same months of the year before, never with a whole year.
     complete_months: int = 12
+    # How the year's reports were handled (storage.handling_stats); None when not asked for.
+    handling: HandlingSection | None = None
 
     @property
     def comparable(self) -> Pair:
@@ -173,6 +178,7 @@ class Statistics:
                 }
                 for unit in self.units
             ],
+            "handling": self.handling.as_json() if self.handling is not None else None,
         }
 
 
@@ -269,11 +275,17 @@ def _quarter(month: int) -> int:
 
 
 async def statistics(
-    session: AsyncSession, *, year: int, scope: Scope = EVERYTHING, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    year: int,
+    scope: Scope = EVERYTHING,
+    now: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> Statistics:
     """The document for `year` as `scope` may see it; with `now`, a year still running is
-    marked as such (`complete_months`). A department is found by its name in any case and
-    spacing («oppvekst»); raises UnknownDepartment."""
+    marked as such (`complete_months`) and the handling times are as things stand now. A
+    department is found by its name in any case and spacing («oppvekst»); raises
+    UnknownDepartment."""
     known = await department_names(session)
     if scope.department is not None:
         named = next(
@@ -292,6 +304,18 @@ async def statistics(
     sick_leave = await _sick_leave(session, year, [u.id for u in units])
     category_list = await load_categories(session)
     document = _assemble(year, scope, units, rows, sick_leave, known, category_list)
+    year_end = datetime(year + 1, 1, 1, tzinfo=OSLO) - timedelta(microseconds=1)
+    handling = await handling_section(
+        session,
+        year=year,
+        units=[UnitRef(u.id, u.code, u.name, u.department) for u in units],
+        everything=scope.everything,
+        end=min(year_end, now) if now is not None else year_end,
+        calendar=calendar or WorkingCalendar(),
+        category_list=category_list,
+        cause_list=await load_causes(session),
+    )
+    document = replace(document, handling=handling)
     if now is None:
         return document
     return replace(document, complete_months=complete_months(year, now))

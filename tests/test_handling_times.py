@@ -5,13 +5,18 @@ as unknown; which duties each kind of report sets off."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
 from domain.duties import Answer, Duty, DutyAnswer, duties_of, open_duties
 from domain.handling_times import Handled, handling_figures, working_days_between
-from domain.oslo_time import OSLO
+from domain.oslo_time import OSLO, month_of
 from domain.working_time import WorkingCalendar
+from storage.db import SessionFactory
+from storage.models import Report, ReportDuty
+from storage.stats import statistics
+from tests.voss_org import make_voss
 
 CALENDAR = WorkingCalendar()
 
@@ -124,3 +129,85 @@ def test_a_duty_answered_later_still_waits() -> None:
         Duty.POLICE_REPORT: DutyAnswer(Duty.POLICE_REPORT, Answer.NOT_RELEVANT),
     }
     assert open_duties(duties, answers) == (Duty.DEBRIEF, Duty.RISK_REVIEW)
+
+
+async def test_the_statistics_document_has_the_years_handling(sessions: SessionFactory) -> None:
+    """Over the database (both): times per unit, department and category, imported history
+    as unknown, judgements, causes and duties; a report changed after closing keeps its time."""
+    voss = await make_voss(sessions)
+    monday = oslo(2026, 11, 2, 9, 0)
+    async with sessions() as session, session.begin():
+        school = [
+            Report(
+                **_report(f"s{n}", voss.school, monday, "violence_threats"),
+                acknowledged_at=ack,
+                closed_at=closed,
+                cause=cause,
+            )
+            for n, (ack, closed, cause) in enumerate(
+                [
+                    (oslo(2026, 11, 2, 13, 0), oslo(2026, 11, 12, 9, 0), "staffing"),
+                    (oslo(2026, 11, 3, 9, 0), None, None),
+                    (oslo(2026, 11, 5, 9, 0), None, None),
+                ]
+            )
+        ]
+        home = Report(
+            **{**_report("h1", voss.home, monday, "fall_accident"), "severity": "low"},
+            reported_severity="high",
+            acknowledged_at=oslo(2026, 11, 2, 10, 0),
+            closed_at=oslo(2026, 11, 4, 9, 0),
+            cause="equipment",
+        )
+        imported = Report(**_report("i1", voss.home, monday, "fall_accident"), source="import")
+        session.add_all([*school, home, imported])
+        await session.flush()
+        assert school[0].id is not None
+        session.add(
+            ReportDuty(
+                report_id=school[0].id,
+                duty="debrief",
+                answer="done",
+                answered_at=oslo(2026, 11, 3, 9, 0),
+            )
+        )
+    async with sessions() as session:
+        document = await statistics(session, year=2026, now=oslo(2026, 12, 4, 12, 0))
+    handling = document.as_json()["handling"]
+    assert handling["end"] == "2026-12-04T12:00:00+01:00"
+    assert (handling["reports"], handling["unknown"], handling["acknowledged"]) == (5, 1, 4)
+    # 0.5, 1 and 3 working days at the school, 0.125 at the home
+    assert handling["acknowledge_days_median"] == 0.8
+    assert handling["acknowledged_within_2_working_days"] == 3
+    assert handling["open_at_end"] == 2
+    units = {u["unit"]: u for u in handling["units"]}
+    assert units["Vossevangen skule"]["acknowledge_days_median"] == 1.0
+    assert units["Bu- og miljøteneste aust"]["unknown"] == 1
+    assert units["Bu- og miljøteneste aust"]["close_days_median"] == 2.0
+    departments = {d["department"]: d["reports"] for d in handling["departments"]}
+    assert departments == {"Helse og omsorg": 2, "Oppvekst": 3}
+    categories = {c["category"]: c["closed"] for c in handling["category"]}
+    assert categories == {"violence_threats": 1, "fall_accident": 1}
+    assert handling["judged"] == {"severity_changed": 1, "category_changed": 0}
+    assert sorted((c["cause"], c["count"]) for c in handling["causes"]) == [
+        ("equipment", 1),
+        ("staffing", 1),
+    ]
+    debrief = next(d for d in handling["duties"] if d["duty"] == "debrief")
+    assert (debrief["applies"], debrief["done"], debrief["unanswered"]) == (3, 1, 2)
+
+
+def _report(key: str, unit_id: int, at: datetime, category: str) -> dict[str, Any]:
+    return {
+        "case_number": key,
+        "submission_key": key,
+        "unit_id": unit_id,
+        "location": "Skuleplassen",
+        "occurred_at": at,
+        "reported_at": at,
+        "reported_month": month_of(at),
+        "description": "Glatt skuleplass, ikkje strødd.",
+        "harm": "near_miss",
+        "category": category,
+        "severity": "medium",
+    }

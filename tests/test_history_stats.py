@@ -140,7 +140,7 @@ def expected_document(count: Count, department: str | None) -> dict[str, Any]:
     department_figures.sort(key=lambda d: (-d["count"], -d["previous"], d["department"]))
     return {
         "document": "avviksboten.statistics",
-        "version": 1,
+        "version": 2,
         "year": YEAR,
         "previous_year": YEAR - 1,
         "counted_by": "reported_at, month in Europe/Oslo",
@@ -254,5 +254,11 @@ async def test_every_figure_matches_an_independent_count(
         count = everything if department is None else Count(history_text, department)
         got = await document(sessions, Scope(department=department))
         units = got.pop("units")
+        handling = got.pop("handling")
         assert got == expected_document(count, department)
+        # Imported history has no events: every report's handling is unknown, none zero.
+        total = count.pair("total")["count"]
+        assert (handling["reports"], handling["unknown"]) == (total, total)
+        assert (handling["acknowledged"], handling["open_at_end"]) == (0, 0)
+        assert handling["acknowledge_days_median"] is None
         assert by_unit(units) == expected_units(count, department)

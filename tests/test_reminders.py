@@ -391,6 +391,14 @@ async def test_a_legal_duty_waits_is_reminded_and_a_later_day_reminds_again(
 async def test_the_weekly_digest(world: World) -> None:
     await world.report()
     await world.report(unit="home")
+    # One at the school acknowledged the next morning: a working day after it came in.
+    handled = await world.report()
+    async with world.post.sessions() as session, session.begin():
+        await session.execute(
+            update(Report)
+            .where(col(Report.id) == handled)
+            .values(status="closed", acknowledged_at=oslo(2026, 11, 25, 14, 30))
+        )
     assert await world.tick(oslo(2026, 11, 30, 7, 59)) == 0
     queued = await world.tick(oslo(2026, 11, 30, 8, 0))
     digests = [
@@ -402,6 +410,7 @@ async def test_the_weekly_digest(world: World) -> None:
     text = json.dumps(card, ensure_ascii=False)
     assert "Vekeoversikt: 1 opne avvik" in text
     assert '"action": "avvik.show"' in text
+    assert NN("digest.handling", open=1, median="1,0") in text
     await world.tick(oslo(2026, 12, 2, 10, 0))
     digests = [r for r in await world.post.rows() if r.kind == "reminder_digest"]
     assert len(digests) == 3  # not again that week

@@ -37,7 +37,7 @@ async def town(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 async def test_the_json_document(town: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert await stats("--year", "2025", "--json") == 0
     document = json.loads(capsys.readouterr().out)
-    assert (document["document"], document["version"]) == ("avviksboten.statistics", 1)
+    assert (document["document"], document["version"]) == ("avviksboten.statistics", 2)
     assert document["total"] == {"count": 9, "previous": 2, "change": 7, "change_percent": 350.0}
     assert document["months"][8]["count"] == 9  # all in September
     assert {d["department"]: d["count"] for d in document["departments"]} == {
@@ -45,6 +45,11 @@ async def test_the_json_document(town: str, capsys: pytest.CaptureFixture[str]) 
         "Helse og omsorg": 3,
     }
     assert document["quarters"][2]["sector_sick_leave_percent"] == 7.1
+    # Nobody has acknowledged these nine: none in time, all open at the year's end.
+    handling = document["handling"]
+    assert (handling["reports"], handling["acknowledged"], handling["open_at_end"]) == (9, 0, 9)
+    assert handling["acknowledged_within_2_working_days_share"] == 0.0
+    assert handling["end"] == "2025-12-31T23:59:59.999999+01:00"
 
 
 async def test_a_department_in_any_case(town: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, heading, list_item, paragraph, show_button
 from bot.desks.handling import SHOW
+from domain.handling_times import HandlingFigures
 from domain.i18n import Texts
 from domain.oslo_time import format_date
 from domain.vocabulary import Status
@@ -23,8 +24,21 @@ def _show(texts: Texts, report_id: int, case: str) -> dict[str, Any]:
     return show_button(texts("open.show", case=case), {"action": SHOW, "report": report_id})
 
 
-def digest_card(texts: Texts, lines: Sequence[OpenLine]) -> Card:
-    """Open reports in the leader's units: how many in each state, the oldest by name."""
+def _handled_line(texts: Texts, open_count: int, figures: HandlingFigures | None) -> str | None:
+    """«Eininga di i år: 3 opne, median 1,0 arbeidsdag til motteke.»"""
+    if figures is None or figures.acknowledge_median is None:
+        return None
+    median = f"{figures.acknowledge_median:.1f}"
+    if texts.language != "en":
+        median = median.replace(".", ",")
+    return texts("digest.handling", open=open_count, median=median)
+
+
+def digest_card(
+    texts: Texts, lines: Sequence[OpenLine], handled: HandlingFigures | None = None
+) -> Card:
+    """Open reports in the leader's units: how many in each state, the oldest by name, and
+    how fast the units have acknowledged this year's avvik."""
     counts = Counter(line.status for line in lines)
     body: list[dict[str, Any]] = [
         heading(texts("digest.title", count=len(lines))),
@@ -36,8 +50,11 @@ def digest_card(texts: Texts, lines: Sequence[OpenLine]) -> Card:
                 in_progress=counts[Status.IN_PROGRESS],
             )
         ),
-        paragraph(texts("digest.oldest")),
     ]
+    handled_line = _handled_line(texts, len(lines), handled)
+    if handled_line is not None:
+        body.append(paragraph(handled_line))
+    body.append(paragraph(texts("digest.oldest")))
     for line in lines[:DIGEST_OLDEST]:
         body.append(
             list_item(

@@ -201,6 +201,7 @@ def statistics_card(
         body.append(facts([(_unit_title(texts, u.name), _unit_value(texts, u)) for u in shown]))
         if len(stats.units) > len(shown):
             body.append(paragraph(texts("stats.more_units", count=len(stats.units)), subtle=True))
+    body += _handling(texts, stats)
     sick_leave = _sick_leave_facts(texts, stats)
     if sick_leave:
         body.append(_section(texts("stats.sick_leave_title", year=stats.year)))
@@ -233,6 +234,68 @@ def statistics_card(
             }
         )
     return adaptive_card(body, actions, fallback_text=title)
+
+
+def _days(texts: Texts, days: float | None) -> str:
+    return "–" if days is None else texts("stats.days", days=number(texts, days, decimals=1))
+
+
+def _share(texts: Texts, part: int, whole: int) -> str:
+    if not whole:
+        return "–"
+    percent = number(texts, 100 * part / whole)
+    return texts("stats.share", percent=percent, part=part, whole=whole)
+
+
+def _handling(texts: Texts, stats: Statistics) -> list[dict[str, Any]]:
+    """How fast the year's avvik were handled, and what the leaders found: the figures an HMS
+    adviser follows up (docs/statistics.md, «handling»)."""
+    section = stats.handling
+    if section is None or not section.everything.reports:
+        return []
+    figures = section.everything
+    lines = [
+        (texts("stats.acknowledge_median"), _days(texts, figures.acknowledge_median)),
+        (texts("stats.acknowledge_p90"), _days(texts, figures.acknowledge_p90)),
+        (
+            texts("stats.acknowledged_in_time"),
+            _share(texts, figures.acknowledged_in_time, figures.acknowledge_due),
+        ),
+        (texts("stats.close_median"), _days(texts, figures.close_median)),
+        (
+            texts("stats.closed_in_time"),
+            _share(texts, figures.closed_in_time, figures.close_due),
+        ),
+        (
+            texts("stats.open_at_end")
+            if stats.complete_months < 12
+            else texts("stats.open_at_year_end", year=stats.year),
+            number(texts, figures.open_at_end),
+        ),
+        (
+            texts("stats.judged"),
+            texts(
+                "stats.judged_value",
+                severity=section.severity_changed,
+                category=section.category_changed,
+            ),
+        ),
+    ]
+    if section.causes:
+        top = ", ".join(
+            f"{section.cause_list.label(code, texts.language)} ({n})"
+            for code, n in section.causes[:3]
+        )
+        lines.append((texts("stats.top_causes"), top))
+    unanswered = sum(d.unanswered for d in section.duties)
+    if section.duties:
+        lines.append((texts("stats.duties_unanswered"), number(texts, unanswered)))
+    body = [_section(texts("stats.handling_title")), facts(lines)]
+    note = texts("stats.handling_note")
+    if figures.unknown:
+        note += " " + texts("stats.handling_unknown", count=number(texts, figures.unknown))
+    body.append(paragraph(note, subtle=True))
+    return body
 
 
 def _unit_title(texts: Texts, name: str | None) -> str:

@@ -17,6 +17,7 @@ from bot.statistics.export import stats_csv, stats_xlsx
 from domain.access import EVERYTHING, Scope
 from domain.i18n import LANGUAGES, Catalogues, Texts
 from domain.oslo_time import to_oslo
+from domain.working_time import WorkingCalendar
 from storage.db import database
 from storage.migrate import upgrade
 from storage.stats import (
@@ -46,9 +47,11 @@ def add_parser(commands: Any) -> None:
     )
 
 
-async def _document(database_url: str, year: int, scope: Scope) -> Statistics:
+async def _document(
+    database_url: str, year: int, scope: Scope, calendar: WorkingCalendar
+) -> Statistics:
     async with database(database_url) as sessions, sessions() as session:
-        return await statistics(session, year=year, scope=scope, now=utcnow())
+        return await statistics(session, year=year, scope=scope, now=utcnow(), calendar=calendar)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -61,7 +64,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     scope = Scope(department=args.department) if args.department else EVERYTHING
     upgrade(settings.database_url)
     try:
-        document = asyncio.run(_document(settings.database_url, year, scope))
+        document = asyncio.run(
+            _document(settings.database_url, year, scope, settings.reminder_rules.calendar)
+        )
     except UnknownDepartment as unknown:
         known = ", ".join(unknown.known) or "none yet"
         sys.stderr.write(f"no department named {unknown.name!r}; the departments are: {known}\n")

@@ -27,6 +27,7 @@ from domain.answers import normalise
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import to_oslo
 from domain.under_reporting import find_under_reporting
+from domain.working_time import WorkingCalendar
 from storage import handling
 from storage.db import SessionFactory
 from storage.stats import FIRST_YEAR, Statistics, UnknownDepartment, statistics
@@ -68,7 +69,11 @@ class StatisticsDesk:
         clock: Clock,
         signer: LinkSigner,
         public_url: str | None,
+        *,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
+        # Working days for the handling times: the municipality's hours and days off.
+        self._calendar = calendar or WorkingCalendar()
         self._sessions = sessions
         self._catalogues = catalogues
         self._clock = clock
@@ -97,7 +102,9 @@ class StatisticsDesk:
                     return
                 scope = Scope(department=request.department)
             try:
-                document = await statistics(session, year=year, scope=scope, now=self._clock())
+                document = await statistics(
+                    session, year=year, scope=scope, now=self._clock(), calendar=self._calendar
+                )
             except UnknownDepartment as unknown:
                 await turn_context.send_activity(
                     texts(
@@ -198,6 +205,12 @@ class StatisticsDesk:
                     return None
                 scope = Scope(department=link.department)
             try:
-                return await statistics(session, year=link.year, scope=scope, now=self._clock())
+                return await statistics(
+                    session,
+                    year=link.year,
+                    scope=scope,
+                    now=self._clock(),
+                    calendar=self._calendar,
+                )
             except UnknownDepartment:
                 return None  # renamed since the card was made

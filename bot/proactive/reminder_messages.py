@@ -15,6 +15,7 @@ from bot.proactive.outbox_sender import Drawn, Unreachable
 from bot.proactive.reminders import KIND
 from dialogs.turn import Clock
 from domain.access import Actor
+from domain.categories import Categories
 from domain.duties import Duty, open_duties
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import format_date, to_oslo
@@ -22,6 +23,7 @@ from domain.reminders import ReminderRules, Step
 from domain.vocabulary import Status
 from storage import handling, reminders
 from storage.handling import HandlingView
+from storage.handling_stats import handling_section, unit_refs
 from storage.outbox import NOT_INSTALLED, OutboxItem
 from storage.reminders import ReminderSubject
 
@@ -137,7 +139,19 @@ class ReminderMessages:
         if leader.address is None:
             return Unreachable(NOT_INSTALLED)
         texts = self._texts(leader.language)
-        card = digest_card(texts, lines)
+        now = self._clock()
+        # How the leader's units have handled this year's avvik, so far.
+        handled = await handling_section(
+            session,
+            year=to_oslo(now).year,
+            units=await unit_refs(session, actor.led_units),
+            everything=False,
+            end=now,
+            calendar=self._rules.calendar,
+            category_list=Categories(()),
+            cause_list=Categories(()),
+        )
+        card = digest_card(texts, lines, handled.everything)
         return Drawn(leader.address, card_message(card, summary=texts("digest.summary")))
 
     def _texts(self, language: str | None) -> Texts:
