@@ -9,6 +9,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PLAYGROUND := e2e/node_modules/.bin/agentsplayground
+# Tests run in parallel (pytest-xdist); every test has its own database, schema, ports and
+# files, so the order never matters. TEST_WORKERS=0 runs them one by one.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint bench clean
 
@@ -35,7 +38,7 @@ test: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(PLAYGROUND); \
 	else echo "npm not found: the Playground end-to-end tests will be skipped"; fi
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(PY) -m bench.turns

@@ -80,12 +80,14 @@ async def test_a_leaders_vis_is_a_read_and_the_reporters_mine_avvik_is_not(voss:
 
 
 async def test_the_adviser_and_the_verneombod_reading_are_recorded_too(voss: Voss) -> None:
-    await report_by_card(voss, severity="high", harm="injury")  # goes to Hanne at once
+    # A serious injury: the card goes to Hanne and to Vera, the verneombod, at once.
+    await report_by_card(voss, severity="high", harm="injury")
     await show(voss, "vera", "2026-0001")
     assert sorted(reads(await trail(voss.url))) == [
         ("aad-hanne", "card"),
         ("aad-lars", "card"),
         ("aad-liv", "card"),
+        ("aad-vera", "card"),
         ("aad-vera", "show"),
     ]
 

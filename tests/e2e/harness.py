@@ -169,6 +169,16 @@ class PlaygroundUser:
 
     async def replies(self, until: str, seconds: float = 15.0) -> list[Message]:
         """The bot's new messages, up to and including one that shows `until`."""
+        try:
+            await self._receive_until(until, seconds)
+        except TimeoutError:
+            got = [words(m)[:300] for m in self.waiting]
+            raise AssertionError(f"{until!r} did not come in {seconds} s; came: {got}") from None
+        last = next(i for i, m in enumerate(self.waiting) if until in words(m))
+        taken, self.waiting = self.waiting[: last + 1], self.waiting[last + 1 :]
+        return taken
+
+    async def _receive_until(self, until: str, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             while not any(until in words(m) for m in self.waiting):
                 event: dict[str, Any] = json.loads((await self.stream.receive()).data)
@@ -179,9 +189,6 @@ class PlaygroundUser:
                     self.waiting.append(message)
                 elif event.get("action") == "updateMessage":
                     self.updated.append(message)
-        last = next(i for i, m in enumerate(self.waiting) if until in words(m))
-        taken, self.waiting = self.waiting[: last + 1], self.waiting[last + 1 :]
-        return taken
 
     async def updated_to(self, message_id: str, showing: str, seconds: float = 15.0) -> Message:
         """The card `message_id` once it has been updated to show `showing`."""
@@ -259,11 +266,15 @@ async def _stream(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSoc
 
 
 def buttons(message: Message) -> dict[str, dict[str, Any]]:
-    """The submit buttons on a message's card by what they do, including those in «show card»."""
+    """The submit buttons on a message's card by what they do, including those in «show card»
+    and in the card's body (a handling card's legal duties)."""
 
     def walk(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for action in card.get("actions", []):
+        in_body = [
+            a for e in card.get("body", []) if e["type"] == "ActionSet" for a in e["actions"]
+        ]
+        for action in [*card.get("actions", []), *in_body]:
             if action["type"] == "Action.Submit":
                 found[action["data"].get("op", action["data"]["action"])] = action["data"]
             elif action["type"] == "Action.ShowCard":
