@@ -22,7 +22,6 @@ from sqlmodel import col
 from domain.categories import Categories
 from domain.duties import Answer, Duty, duties_of
 from domain.handling_times import Handled, HandlingFigures, handling_figures
-from domain.oslo_time import months_of_year
 from domain.working_time import WorkingCalendar
 from storage.models import Department, Report, ReportDuty, Unit
 
@@ -115,9 +114,8 @@ async def unit_refs(session: AsyncSession, unit_ids: Iterable[int]) -> list[Unit
     return [UnitRef(i, code, name, department) for i, code, name, department in rows if i]
 
 
-def _scoped(statement: Any, year: int, unit_ids: list[int] | None) -> Any:
-    first, last = months_of_year(year)
-    statement = statement.where(col(Report.reported_month).between(first, last))
+def _scoped(statement: Any, months: tuple[int, int], unit_ids: list[int] | None) -> Any:
+    statement = statement.where(col(Report.reported_month).between(*months))
     if unit_ids is not None:
         statement = statement.where(col(Report.unit_id).in_(unit_ids))
     return statement
@@ -126,7 +124,7 @@ def _scoped(statement: Any, year: int, unit_ids: list[int] | None) -> Any:
 async def handling_section(
     session: AsyncSession,
     *,
-    year: int,
+    months: tuple[int, int],
     units: Iterable[UnitRef],
     everything: bool,
     end: datetime,
@@ -134,14 +132,14 @@ async def handling_section(
     category_list: Categories,
     cause_list: Categories,
 ) -> HandlingSection:
-    """The year's handling as it stood at `end`, for the units given (and, with `everything`,
-    reports without a known unit too)."""
+    """The handling of the reports of `months` (first and last, yyyymm) as it stood at `end`,
+    for the units given (and, with `everything`, reports without a known unit too)."""
     unit_by_id = {u.id: u for u in units}
     unit_ids = None if everything else sorted(unit_by_id)
     imported = await session.execute(
         _scoped(
             select_columns(col(Report.unit_id), col(Report.category), func.count()),
-            year,
+            months,
             unit_ids,
         )
         .where(col(Report.source) == IMPORTED)
@@ -162,7 +160,7 @@ async def handling_section(
                 col(Report.acknowledged_at),
                 col(Report.closed_at),
             ),
-            year,
+            months,
             unit_ids,
         ).where(col(Report.source) != IMPORTED)
     )
@@ -210,7 +208,7 @@ async def handling_section(
                 select_columns(col(ReportDuty.duty), col(ReportDuty.answer), func.count())
                 .join(Report, col(Report.id) == col(ReportDuty.report_id))
                 .where(col(Report.source) != IMPORTED),
-                year,
+                months,
                 unit_ids,
             ).group_by(col(ReportDuty.duty), col(ReportDuty.answer))
         ):

@@ -110,6 +110,16 @@ class Statistics:
     complete_months: int = 12
     # How the year's reports were handled (storage.handling_stats); None when not asked for.
     handling: HandlingSection | None = None
+    # A quarter of `year` (and the same quarter the year before) rather than the whole year:
+    # every count is of its three months only (the AMU report).
+    quarter: int | None = None
+
+    @property
+    def months_shown(self) -> tuple[int, ...]:
+        """The months the document is about: the quarter's three, or all twelve."""
+        if self.quarter is None:
+            return tuple(range(1, 13))
+        return tuple(range(3 * self.quarter - 2, 3 * self.quarter + 1))
 
     @property
     def comparable(self) -> Pair:
@@ -216,7 +226,12 @@ async def department_names(session: AsyncSession) -> list[str]:
     return list(rows.scalars())
 
 
-def _count_statement(year: int, unit_ids: list[int] | None) -> Any:
+def quarter_months(year: int, quarter: int) -> tuple[int, int]:
+    """The first and last month (yyyymm) of a quarter."""
+    return year * 100 + 3 * quarter - 2, year * 100 + 3 * quarter
+
+
+def _count_statement(year: int, unit_ids: list[int] | None, quarter: int | None = None) -> Any:
     first, _ = months_of_year(year - 1)
     _, last = months_of_year(year)
     statement = select(
@@ -226,6 +241,12 @@ def _count_statement(year: int, unit_ids: list[int] | None) -> Any:
         col(ReportCount.category),
         col(ReportCount.n),
     ).where(col(ReportCount.reported_month).between(first, last), col(ReportCount.n) > 0)
+    if quarter is not None:
+        month = col(ReportCount.reported_month)
+        statement = statement.where(
+            month.between(*quarter_months(year, quarter))
+            | month.between(*quarter_months(year - 1, quarter))
+        )
     if unit_ids is not None:
         statement = statement.where(col(ReportCount.unit_id).in_(unit_ids))
     return statement
@@ -281,6 +302,7 @@ async def statistics(
     scope: Scope = EVERYTHING,
     now: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    quarter: int | None = None,
 ) -> Statistics:
     """The document for `year` as `scope` may see it; with `now`, a year still running is
     marked as such (`complete_months`) and the handling times are as things stand now. A
@@ -300,14 +322,20 @@ async def statistics(
     # Core, not ORM, rows: they are plain tuples, and the ORM's loading would cost more
     # than the query.
     connection = await session.connection()
-    rows = (await connection.execute(_count_statement(year, unit_filter))).all()
+    rows = (await connection.execute(_count_statement(year, unit_filter, quarter))).all()
     sick_leave = await _sick_leave(session, year, [u.id for u in units])
     category_list = await load_categories(session)
     document = _assemble(year, scope, units, rows, sick_leave, known, category_list)
-    year_end = datetime(year + 1, 1, 1, tzinfo=OSLO) - timedelta(microseconds=1)
+    if quarter is None:
+        first, last = months_of_year(year)
+        year_end = datetime(year + 1, 1, 1, tzinfo=OSLO) - timedelta(microseconds=1)
+    else:
+        first, last = quarter_months(year, quarter)
+        after = datetime(year + (quarter == 4), (3 * quarter) % 12 + 1, 1, tzinfo=OSLO)
+        year_end = after - timedelta(microseconds=1)
     handling = await handling_section(
         session,
-        year=year,
+        months=(first, last),
         units=[UnitRef(u.id, u.code, u.name, u.department) for u in units],
         everything=scope.everything,
         end=min(year_end, now) if now is not None else year_end,
@@ -315,7 +343,7 @@ async def statistics(
         category_list=category_list,
         cause_list=await load_causes(session),
     )
-    document = replace(document, handling=handling)
+    document = replace(document, handling=handling, quarter=quarter)
     if now is None:
         return document
     return replace(document, complete_months=complete_months(year, now))

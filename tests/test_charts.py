@@ -348,3 +348,52 @@ def test_write_charts_names_the_files_by_chart_and_year(
         "avvik-departments-2025.png",
     ]
     assert [path.read_bytes() for path in paths] == list(pngs.values())
+
+
+@pytest.mark.parametrize("chart", list(Chart))
+@pytest.mark.parametrize("scale", [1, 100, 1000])
+def test_no_label_overlaps_another_even_with_five_digit_figures(
+    nn: Texts, chart: Chart, scale: int
+) -> None:
+    """A million reports (bench/generated_history.py) give months of five digits: every value,
+    tick label, title and legend entry keeps to its own place, on screen as on paper."""
+    base = voss_2025()
+    scaled = replace(
+        base,
+        months=tuple(Pair(p.count * scale, p.previous * scale) for p in base.months),
+        severities=tuple(
+            (s, Pair(p.count * scale, p.previous * scale)) for s, p in base.severities
+        ),
+        categories=tuple(
+            (c, Pair(p.count * scale, p.previous * scale)) for c, p in base.categories
+        ),
+        departments=tuple(
+            (d, Pair(p.count * scale, p.previous * scale)) for d, p in base.departments
+        ),
+    )
+    figure = draw(chart, scaled, nn)
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    figure.draw(renderer)
+    [axes] = figure.axes
+    texts = [t for t in axes.texts if t.get_text()]
+    # The tick labels drawn: matplotlib keeps labels for ticks beyond the axes too.
+    low_x, high_x = sorted(axes.get_xlim())
+    low_y, high_y = sorted(axes.get_ylim())
+    texts += [
+        t for t in axes.get_xticklabels() if t.get_text() and low_x <= t.get_position()[0] <= high_x
+    ]
+    texts += [
+        t for t in axes.get_yticklabels() if t.get_text() and low_y <= t.get_position()[1] <= high_y
+    ]
+    legend = axes.get_legend()
+    assert legend is not None
+    texts += [axes.title, *legend.get_texts()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    for i, (first, one) in enumerate(boxes):
+        for second, other in boxes[i + 1 :]:
+            assert not one.overlaps(other), f"{first!r} runs into {second!r}"
+    # Nothing leaves the picture.
+    width, height = figure.canvas.get_width_height()
+    for text, box in boxes:
+        assert box.x0 >= 0 and box.y0 >= 0, text
+        assert box.x1 <= width and box.y1 <= height, text

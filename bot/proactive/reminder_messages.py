@@ -141,9 +141,10 @@ class ReminderMessages:
         texts = self._texts(leader.language)
         now = self._clock()
         # How the leader's units have handled this year's avvik, so far.
+        year = to_oslo(now).year
         handled = await handling_section(
             session,
-            year=to_oslo(now).year,
+            months=(year * 100 + 1, year * 100 + 12),
             units=await unit_refs(session, actor.led_units),
             everything=False,
             end=now,

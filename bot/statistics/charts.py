@@ -53,6 +53,10 @@ ROWS_IN_HEIGHT = 10  # horizontal bars that fit in HEIGHT_PX; each one more adds
 ROW_PX = 38
 
 PALETTE_COLOURS = 64  # of the PNG; the bars and text of a chart need far fewer
+# For telling whether a value fits over its bar: a digit of DejaVu Sans is about 0.64 of the
+# font size wide, and the axes take about 85 % of the figure's width (and 60 % of its height).
+TEXT_WIDTH_PER_POINT = 0.64
+PLOT_SHARE = 0.85
 
 
 class Chart(StrEnum):
@@ -104,8 +108,11 @@ def write_charts(statistics: Statistics, texts: Texts, directory: Path) -> list[
 def draw_months(statistics: Statistics, texts: Texts) -> Figure:
     figure, axes = _figure()
     _title(axes, "chart.title_months", statistics, texts)
-    labels = list(texts.words("chart.months"))
-    _vertical_bars(axes, labels, statistics.months, statistics, texts, MONTH_VALUE_SIZE)
+    names = list(texts.words("chart.months"))
+    shown = statistics.months_shown
+    labels = [names[m - 1] for m in shown]
+    pairs = [statistics.months[m - 1] for m in shown]
+    _vertical_bars(axes, labels, pairs, statistics, texts, MONTH_VALUE_SIZE)
     axes.set_xlabel(texts("chart.axis_month"), fontsize=LABEL_SIZE, color=MUTED_COLOUR)
     return figure
 
@@ -211,7 +218,10 @@ def _number(value: int, texts: Texts) -> str:
 
 
 def _title(axes: Axes, key: str, statistics: Statistics, texts: Texts) -> None:
-    title = texts(key, year=statistics.year)
+    period: str | int = statistics.year
+    if statistics.quarter is not None:
+        period = texts("chart.quarter", quarter=statistics.quarter, year=statistics.year)
+    title = texts(key, year=period)
     if statistics.scope.department is not None:
         title = f"{title} – {statistics.scope.department}"
     elif statistics.scope.unit_ids is not None:
@@ -305,9 +315,16 @@ def _vertical_bars(
         axes.set_ylim(0, 1)
         _no_reports(axes, texts)
     else:
-        axes.set_ylim(0, highest * 1.12)  # room for the values above the bars
-        _values(axes, previous, [p.previous for p in pairs], texts, value_size)
-        _values(axes, current, [p.count for p in pairs], texts, value_size)
+        # A value wider than its bar («12 345» over a month's bar) would run into its
+        # neighbour's: then every value stands on end above its bar, with room made for it.
+        longest = max(len(_number(v, texts)) for p in pairs for v in (p.count, p.previous))
+        label_px = longest * value_size * TEXT_WIDTH_PER_POINT * DPI / 72
+        bar_px = PLOT_SHARE * WIDTH_PX / max(1, len(labels)) * width
+        upright = label_px > bar_px
+        room = 1.12 + (label_px / (PLOT_SHARE * HEIGHT_PX) if upright else 0)
+        axes.set_ylim(0, highest * room)
+        _values(axes, previous, [p.previous for p in pairs], texts, value_size, upright)
+        _values(axes, current, [p.count for p in pairs], texts, value_size, upright)
     _legend(axes, previous_label, current_label)
 
 
@@ -354,7 +371,12 @@ def _horizontal_bars(
 
 
 def _values(
-    axes: Axes, container: BarContainer, values: Sequence[int], texts: Texts, size: float
+    axes: Axes,
+    container: BarContainer,
+    values: Sequence[int],
+    texts: Texts,
+    size: float,
+    upright: bool = False,
 ) -> None:
     axes.bar_label(
         container,
@@ -362,4 +384,5 @@ def _values(
         padding=2,
         fontsize=size,
         color=TEXT_COLOUR,
+        rotation=90 if upright else 0,
     )
