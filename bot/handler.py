@@ -112,6 +112,7 @@ _PERSONAL_ONLY = (
     Intent.OVERDUE,
     Intent.NEW_TIP,
     Intent.TIPS,
+    Intent.AMU,
 )
 
 
@@ -327,6 +328,8 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             )
         elif command.intent is Intent.UNDER_REPORTING:
             await self._statistics.send_under_reporting(turn_context, texts, reporter)
+        elif command.intent is Intent.AMU:
+            await self._statistics.send_amu(turn_context, texts, reporter, command.argument)
         elif command.intent is Intent.OVERDUE:
             await self._leaders.send_overdue(turn_context, texts, reporter)
         elif command.intent is Intent.NEW_TIP:

@@ -24,6 +24,7 @@ class Intent(Enum):
     OVERDUE = "overdue"  # the adviser's «forfalne»
     NEW_TIP = "new_tip"  # the adviser's «nytt tips»
     TIPS = "tips"  # the adviser's tip library
+    AMU = "amu"  # the adviser's «AMU-rapport [kvartal]»
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -36,7 +37,7 @@ class Intent(Enum):
 class Command:
     intent: Intent
     language: str | None = None  # for LANGUAGE: the one asked for, None if not understood
-    argument: str = ""  # for STATS: what follows the word, e.g. «2025 oppvekst»
+    argument: str = ""  # for STATS and AMU: what follows the word, e.g. «2025 oppvekst»
 
 
 _PHRASE_INTENTS = (
@@ -64,6 +65,7 @@ class CommandParser:
         self._phrases: dict[str, Intent] = {}
         self._language_words: set[str] = set()
         self._stats_words: set[str] = set()
+        self._amu_words: set[str] = set()
         self._language_names: dict[str, str] = {}
         for texts in catalogues.all():
             for intent in _PHRASE_INTENTS:
@@ -73,6 +75,7 @@ class CommandParser:
             self._stats_words.update(
                 normalise(w) for w in texts.words("commands.stats") if " " not in w
             )
+            self._amu_words.update(normalise(w) for w in texts.words("commands.amu"))
             for language in LANGUAGES:
                 for name in texts.words(f"commands.language_names_{language}"):
                     self._language_names[normalise(name)] = language
@@ -87,6 +90,9 @@ class CommandParser:
             return Command(Intent.LANGUAGE, self._language_names.get(rest.strip()))
         if first in self._stats_words:
             return Command(Intent.STATS, argument=rest.strip())
+        for phrase in self._amu_words:  # «amu-rapport 2025q3», «amu rapport», «amu»
+            if words == phrase or words.startswith(phrase + " "):
+                return Command(Intent.AMU, argument=words[len(phrase) :].strip())
         if _REPORTING_VERBS & set(words.split()):
             return Command(Intent.REPORT)
         return Command(Intent.UNKNOWN)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -24,6 +24,7 @@ from domain.duties import Answer, Duty, duties_of
 from domain.handling_times import Handled, HandlingFigures, handling_figures
 from domain.working_time import WorkingCalendar
 from storage.models import Department, Report, ReportDuty, Unit
+from storage.reminders import open_duties
 
 IMPORTED = "import"
 
@@ -243,4 +244,42 @@ async def handling_section(
         ),
         category_list=category_list,
         cause_list=cause_list,
+    )
+
+
+@dataclass(frozen=True)
+class OpenDutyLine:
+    """A legal duty still waiting for its leader's answer, as the AMU report lists it."""
+
+    case_number: str
+    unit_name: str | None
+    duty: Duty
+    reported_at: datetime
+    later_until: date | None  # answered «later», to this day
+
+
+async def open_duty_lines(
+    session: AsyncSession, unit_ids: Iterable[int] | None
+) -> list[OpenDutyLine]:
+    """The duties of open reports not answered (or answered «later»), in the units given
+    (None: everywhere), oldest report first."""
+    waiting = await open_duties(session)
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        waiting = [d for d in waiting if d.unit_id in wanted]
+    if not waiting:
+        return []
+    rows = await session.execute(
+        select_columns(col(Report.id), col(Report.case_number), col(Unit.name))
+        .outerjoin(Unit, col(Unit.id) == col(Report.unit_id))
+        .where(col(Report.id).in_(sorted({d.report_id for d in waiting})))
+    )
+    names = {report_id: (case, unit) for report_id, case, unit in rows}
+    return sorted(
+        (
+            OpenDutyLine(*names[d.report_id], d.duty, d.reported_at, d.later_until)
+            for d in waiting
+            if d.report_id in names
+        ),
+        key=lambda line: (line.reported_at, line.case_number),
     )

@@ -306,3 +306,33 @@ def test_links_need_https_and_a_shared_secret_when_serving(
     good = {**secrets, "AVVIK_PUBLIC_URL": PUBLIC + "/", "AVVIK_LINK_SECRET": "k" * 32}
     assert load_settings(good).public_url == PUBLIC
     assert load_settings({"AVVIK_DEV_MODE": "1"}).public_url == "http://localhost:3978"
+
+
+async def test_the_adviser_gets_the_amu_report_of_a_quarter(town: Town) -> None:
+    reply = await town.ask("hanne", "AMU-rapport 2025Q3")
+    card = card_of(reply)
+    assert card_errors(card) == []
+    title = NN("amu.title", period="3. kvartal 2025")
+    assert reply["summary"] == title
+    assert "9 avvik vart melde i 3. kvartal 2025, mot 2 i 3. kvartal 2024" in words(reply)
+    status, body, headers = await town.fetch(open_urls(card)[NN("amu.card_pdf")])
+    assert status == 200
+    assert headers["Content-Type"] == "application/pdf"
+    assert 'filename="amu-2025Q3.pdf"' in headers["Content-Disposition"]
+    assert body.startswith(b"%PDF-")
+    status, body, _ = await town.fetch(open_urls(card)[NN("amu.card_xlsx")])
+    assert status == 200
+    overview = openpyxl.load_workbook(io.BytesIO(body))[NN("amu.heading_overview")]
+    assert next(overview.iter_rows(min_row=2, values_only=True))[:3] == ("Totalt", 9, 2)
+    # Without a quarter: the last one that is over (the clock says November 2026).
+    assert "3. kvartal 2026" in words(await town.ask("hanne", "amu-rapport"))
+
+
+async def test_the_amu_report_is_the_advisers_and_a_bad_quarter_is_said(town: Town) -> None:
+    assert words(await town.ask("liv", "AMU-rapport 2025Q3")) == NN("amu.not_allowed")
+    assert words(await town.ask("hanne", "AMU-rapport 2025Q5")) == NN("amu.problem_number")
+    assert words(await town.ask("hanne", "AMU-rapport tredje")) == NN("amu.problem_malformed")
+    assert words(await town.ask("hanne", "AMU-rapport 2027Q1")) == NN("amu.problem_future")
+    # A link renamed to another quarter is no link.
+    url = open_urls(card_of(await town.ask("hanne", "amu-rapport 2025q3")))[NN("amu.card_pdf")]
+    assert (await town.fetch(url.replace("2025Q3", "2025Q2")))[0] == 404

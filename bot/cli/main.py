@@ -21,6 +21,7 @@ from bot.cli import categories as categories_cli
 from bot.cli import history as history_cli
 from bot.cli import outbox as outbox_cli
 from bot.cli import reminders as reminders_cli
+from bot.cli import report as report_cli
 from bot.cli import sick_leave as sick_leave_cli
 from bot.cli import stats as stats_cli
 from bot.cli import tips as tips_cli
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     tips_cli.add_parser(commands)
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
+    report_cli.add_parser(commands)
     return parser
 
 
@@ -283,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sick_leave_cli.run(settings, args)
     if args.command == under_reporting_cli.COMMAND:
         return under_reporting_cli.run(settings, args)
+    if args.command == report_cli.COMMAND:
+        return report_cli.run(settings, args)
     try:
         _serve(settings, with_playground=args.command == "playground")
     except PlaygroundMissing as error:

@@ -15,17 +15,20 @@ from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 
+from bot.cards.amu import amu_card
 from bot.cards.statistics import StatsLinks, scope_title, statistics_card
 from bot.cards.under_reporting import under_reporting_card
 from bot.desks.report_cards import card_message
+from bot.statistics.amu import amu_pdf, amu_xlsx, gather_amu, intro, scope_name
 from bot.statistics.charts import Chart, render_chart
 from bot.statistics.export import stats_csv, stats_xlsx
 from bot.statistics.links import LinkKind, LinkSigner, StatsLink
 from dialogs.turn import Clock, Reporter
-from domain.access import Actor, Scope, may_see_under_reporting, statistics_scope
+from domain.access import EVERYTHING, Actor, Scope, may_see_under_reporting, statistics_scope
 from domain.answers import normalise
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import to_oslo
+from domain.quarters import QuarterPeriod, QuarterProblem, last_complete_quarter, parse_quarter
 from domain.under_reporting import find_under_reporting
 from domain.working_time import WorkingCalendar
 from storage import handling
@@ -35,6 +38,7 @@ from storage.under_reporting import unit_figures
 
 logger = logging.getLogger(__name__)
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
@@ -167,6 +171,77 @@ class StatisticsDesk:
             card_message(card, summary=texts("under_reporting.title", count=len(flagged)))
         )
 
+    # --- «AMU-rapport [kvartal]» -----------------------------------------------------------
+
+    async def send_amu(
+        self, turn_context: TurnContext, texts: Texts, who: Reporter, text: str
+    ) -> None:
+        """The adviser's quarterly report for the AMU: the last complete quarter unless one is
+        named, the whole municipality; the PDF and XLSX behind signed links."""
+        now = self._clock()
+        named = text.strip()
+        period = parse_quarter(named, now=now) if named else last_complete_quarter(now)
+        if isinstance(period, QuarterProblem):
+            await turn_context.send_activity(texts(f"amu.problem_{period.value}"))
+            return
+        async with self._sessions() as session:
+            actor = await handling.actor_of(session, aad_object_id=who.identity)
+            if not may_see_under_reporting(actor) or actor.person_id is None:
+                await turn_context.send_activity(texts("amu.not_allowed"))
+                return
+            report = await gather_amu(
+                session, period=period, scope=EVERYTHING, now=now, calendar=self._calendar
+            )
+        title = texts(
+            "amu.title", period=texts("chart.quarter", quarter=period.quarter, year=period.year)
+        )
+        links: dict[LinkKind, str | None] = {LinkKind.AMU_PDF: None, LinkKind.AMU_XLSX: None}
+        if self._public_url is not None:
+            for kind in links:
+                link = self._signer.make(
+                    person_id=actor.person_id,
+                    kind=kind,
+                    year=period.year,
+                    language=texts.language,
+                    now=now,
+                    quarter=period.quarter,
+                )
+                links[kind] = f"{self._public_url}/stats/{self._signer.token(link)}/{link.filename}"
+        card = amu_card(
+            texts,
+            title=title,
+            lines=intro(report, texts),
+            pdf=links[LinkKind.AMU_PDF],
+            xlsx=links[LinkKind.AMU_XLSX],
+        )
+        await turn_context.send_activity(card_message(card, summary=title))
+
+    async def _amu_download(self, link: StatsLink) -> Download | None:
+        """The AMU report behind a link: made now, for an adviser still."""
+        if link.quarter is None or not 1 <= link.quarter <= 4:
+            return None
+        async with self._sessions() as session:
+            person = await handling.person_by_id(session, person_id=link.person_id)
+            if person is None:
+                return None
+            actor = await handling.actor_of(session, aad_object_id=person.aad_object_id)
+            if not may_see_under_reporting(actor):
+                return None
+            report = await gather_amu(
+                session,
+                period=QuarterPeriod(link.year, link.quarter),
+                scope=EVERYTHING,
+                now=self._clock(),
+                calendar=self._calendar,
+            )
+        texts = self._catalogues[link.language]
+        if link.kind is LinkKind.AMU_PDF:
+            name = scope_name(texts, EVERYTHING)
+            body = await asyncio.to_thread(amu_pdf, report, texts, scope_name=name)
+            return Download(body, "application/pdf", link.filename, attachment=True)
+        body = await asyncio.to_thread(amu_xlsx, report, texts)
+        return Download(body, XLSX, link.filename, attachment=True)
+
     # --- what the links fetch -------------------------------------------------------------
 
     async def download(self, token: str, filename: str) -> Download | None:
@@ -175,6 +250,8 @@ class StatisticsDesk:
         link = self._signer.read(token, now=self._clock())
         if link is None or filename != link.filename:
             return None
+        if link.kind in (LinkKind.AMU_PDF, LinkKind.AMU_XLSX):
+            return await self._amu_download(link)
         document = await self._document_for(link)
         if document is None:
             return None
@@ -188,8 +265,7 @@ class StatisticsDesk:
             body = await asyncio.to_thread(stats_csv, document, texts)
             return Download(body, "text/csv; charset=utf-8", link.filename, attachment=True)
         body = await asyncio.to_thread(stats_xlsx, document, texts)
-        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Download(body, xlsx, link.filename, attachment=True)
+        return Download(body, XLSX, link.filename, attachment=True)
 
     async def _document_for(self, link: StatsLink) -> Statistics | None:
         async with self._sessions() as session:

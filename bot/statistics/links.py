@@ -27,6 +27,8 @@ class LinkKind(StrEnum):
     CHART = "chart"
     CSV = "csv"
     XLSX = "xlsx"
+    AMU_PDF = "amu_pdf"  # the AMU report of a quarter (bot.statistics.amu)
+    AMU_XLSX = "amu_xlsx"
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,15 @@ class StatsLink:
     expires: int  # seconds since the epoch
     chart: str | None = None  # for CHART: which one (bot.statistics.charts)
     department: str | None = None  # narrowed to one department, within the person's rights
+    quarter: int | None = None  # for the AMU report
 
     @property
     def filename(self) -> str:
         if self.kind is LinkKind.CHART:
             return f"avvik-{self.chart}-{self.year}.png"
+        if self.kind in (LinkKind.AMU_PDF, LinkKind.AMU_XLSX):
+            extension = "pdf" if self.kind is LinkKind.AMU_PDF else "xlsx"
+            return f"amu-{self.year}Q{self.quarter}.{extension}"
         return f"avvik-{self.year}.{self.kind.value}"
 
 
@@ -74,9 +80,10 @@ class LinkSigner:
         now: datetime,
         chart: str | None = None,
         department: str | None = None,
+        quarter: int | None = None,
     ) -> StatsLink:
         expires = int((now + LINK_LIFETIME).timestamp())
-        return StatsLink(person_id, kind, year, language, expires, chart, department)
+        return StatsLink(person_id, kind, year, language, expires, chart, department, quarter)
 
     def token(self, link: StatsLink) -> str:
         body = {
@@ -87,6 +94,7 @@ class LinkSigner:
             "e": link.expires,
             "c": link.chart,
             "d": link.department,
+            "q": link.quarter,
         }
         payload = _b64(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
         return f"{payload}.{self._mac(payload)}"
@@ -108,6 +116,7 @@ class LinkSigner:
                 expires=int(body["e"]),
                 chart=body.get("c"),
                 department=body.get("d"),
+                quarter=int(body["q"]) if body.get("q") is not None else None,
             )
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None  # signed by us, so only an older format could land here

@@ -1,0 +1,447 @@
+"""The AMU report: one document an arbeidsmiljøutval secretary can print for the quarterly
+meeting (docs/amu-report.md), and the same tables as a spreadsheet.
+
+The quarter beside the same quarter a year before (the customer's own table: total,
+severity, category, department), the four charts, how the avvik were handled, the causes
+leaders found, units that may under-report, sick leave beside avvik, and the legal duties still
+waiting. Gathered once (`gather_amu`), drawn as PDF (fpdf2, DejaVu Sans from matplotlib for
+æøå) and XLSX (openpyxl) from the same `AmuReport`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF, FontFace
+from fpdf.enums import XPos, YPos
+from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards.statistics import change_text, number
+from bot.statistics.charts import Chart, render_chart
+from domain.access import Scope
+from domain.handling_times import HandlingFigures
+from domain.i18n import Texts
+from domain.oslo_time import format_date
+from domain.quarters import QuarterPeriod
+from domain.under_reporting import Flagged, find_under_reporting
+from domain.working_time import WorkingCalendar
+from storage.handling_stats import OpenDutyLine, open_duty_lines
+from storage.stats import Pair, Statistics, statistics
+from storage.under_reporting import unit_figures
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONT = "DejaVu"
+PAGE_WIDTH_MM = 180  # A4 less 15 mm margins
+CAUSES_SHOWN = 5
+DUTIES_SHOWN = 40  # the rest are counted
+
+
+@dataclass(frozen=True)
+class AmuReport:
+    period: QuarterPeriod
+    made_at: datetime
+    stats: Statistics  # of the quarter, beside the same quarter a year before
+    flagged: tuple[Flagged, ...]  # units that may under-report, as at the quarter's end
+    duties: tuple[OpenDutyLine, ...]  # legal duties waiting for an answer now
+
+    @property
+    def has_reports(self) -> bool:
+        return bool(self.stats.total.count or self.stats.total.previous)
+
+
+async def gather_amu(
+    session: AsyncSession,
+    *,
+    period: QuarterPeriod,
+    scope: Scope,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> AmuReport:
+    """Everything the report shows, read in one session. Raises UnknownDepartment."""
+    stats = await statistics(
+        session,
+        year=period.year,
+        scope=scope,
+        now=now,
+        calendar=calendar,
+        quarter=period.quarter,
+    )
+    unit_ids = {u.unit_id for u in stats.units if u.unit_id is not None}
+    as_at = min(now, period.after)
+    flagged = [
+        f
+        for f in find_under_reporting(await unit_figures(session, now=as_at))
+        if scope.everything or f.unit.unit_id in unit_ids
+    ]
+    duties = await open_duty_lines(session, None if scope.everything else unit_ids)
+    return AmuReport(period, now, stats, tuple(flagged), tuple(duties))
+
+
+# ---- the tables both files show -----------------------------------------------------------
+
+Row = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: Row
+    rows: tuple[Row, ...]
+    note: str | None = None  # a line under the table
+
+    def numeric(self, column: int) -> bool:
+        """A column of figures (right-aligned): every value a number, a share or a dash."""
+        values = [row[column] for row in self.rows]
+        return bool(values) and all(_looks_numeric(v) for v in values)
+
+
+def _looks_numeric(value: str) -> bool:
+    return bool(value) and all(c.isdigit() or c in " \u202f\xa0,.%+−–-±" for c in value)
+
+
+def _period(texts: Texts, period: QuarterPeriod, year: int | None = None) -> str:
+    return texts("chart.quarter", quarter=period.quarter, year=year or period.year)
+
+
+def _pair_row(texts: Texts, label: str, pair: Pair) -> Row:
+    return (
+        label,
+        number(texts, pair.count),
+        number(texts, pair.previous),
+        change_text(texts, pair),
+    )
+
+
+def _days(texts: Texts, days: float | None) -> str:
+    return "–" if days is None else number(texts, days, decimals=1)
+
+
+def _share(texts: Texts, part: int, whole: int) -> str:
+    return "–" if not whole else f"{number(texts, 100 * part / whole)} %"
+
+
+def _handling_row(texts: Texts, label: str, figures: HandlingFigures) -> Row:
+    return (
+        label,
+        number(texts, figures.reports),
+        _days(texts, figures.acknowledge_median),
+        _share(texts, figures.acknowledged_in_time, figures.acknowledge_due),
+        _days(texts, figures.close_median),
+        _share(texts, figures.closed_in_time, figures.close_due),
+        number(texts, figures.open_at_end),
+    )
+
+
+def tables(report: AmuReport, texts: Texts) -> list[Table]:
+    """The report's tables, in its order, in the reader's language."""
+    stats, period = report.stats, report.period
+    this, before = _period(texts, period), _period(texts, period, period.year - 1)
+    counted = (texts("amu.col_what"), this, before, texts("amu.col_change"))
+    found = [
+        Table(
+            texts("amu.heading_overview"),
+            counted,
+            (
+                _pair_row(texts, texts("amu.total"), stats.total),
+                *(
+                    _pair_row(texts, texts(f"severity.{code.value}"), pair)
+                    for code, pair in stats.severities
+                ),
+            ),
+        ),
+        Table(
+            texts("amu.heading_category"),
+            counted,
+            tuple(
+                _pair_row(texts, category.label(texts.language), pair)
+                for category, pair in sorted(stats.categories, key=lambda item: -item[1].count)
+                if pair.count or pair.previous
+            ),
+        ),
+        Table(
+            texts("amu.heading_department"),
+            counted,
+            tuple(
+                _pair_row(texts, name or texts("amu.unknown_unit"), pair)
+                for name, pair in stats.departments
+            ),
+        ),
+    ]
+    handling = stats.handling
+    if handling is not None:
+        found.append(
+            Table(
+                texts("amu.heading_handling"),
+                (
+                    "",
+                    texts("amu.col_reports"),
+                    texts("amu.col_acknowledge_median"),
+                    texts("amu.col_acknowledged_in_time"),
+                    texts("amu.col_close_median"),
+                    texts("amu.col_closed_in_time"),
+                    texts("amu.col_open"),
+                ),
+                (
+                    _handling_row(texts, texts("amu.total"), handling.everything),
+                    *(
+                        _handling_row(texts, name or texts("amu.unknown_unit"), figures)
+                        for name, figures in handling.departments
+                    ),
+                ),
+                note=texts(
+                    "stats.handling_unknown", count=number(texts, handling.everything.unknown)
+                )
+                if handling.everything.unknown
+                else None,
+            )
+        )
+        found.append(
+            Table(
+                texts("amu.heading_causes"),
+                (texts("amu.col_cause"), texts("amu.col_reports")),
+                tuple(
+                    (handling.cause_list.label(code, texts.language), number(texts, n))
+                    for code, n in handling.causes[:CAUSES_SHOWN]
+                ),
+            )
+        )
+    found.append(
+        Table(
+            texts("amu.heading_under_reporting"),
+            (
+                texts("amu.col_unit"),
+                texts("amu.col_department"),
+                texts("amu.col_reports_12_months"),
+                texts("amu.col_reason"),
+            ),
+            tuple(
+                (
+                    f.unit.name,
+                    f.unit.department,
+                    number(texts, f.unit.reports_12_months),
+                    ", ".join(texts(f"amu.reason_{r.value}") for r in f.reasons),
+                )
+                for f in report.flagged
+            ),
+        )
+    )
+    quarter = period.quarter - 1
+    sick = [
+        (
+            u.name or texts("amu.unknown_unit"),
+            number(texts, u.quarters[quarter].counts.count),
+            f"{number(texts, percent, decimals=1)} %",
+        )
+        for u in stats.units
+        if (percent := u.quarters[quarter].sick_leave_percent) is not None
+    ]
+    sector = stats.quarters[quarter].sick_leave_percent
+    if sector is not None:
+        sick.append(
+            (
+                texts("amu.sector"),
+                number(texts, stats.total.count),
+                f"{number(texts, sector, decimals=1)} %",
+            )
+        )
+    found.append(
+        Table(
+            texts("amu.heading_sick_leave"),
+            (texts("amu.col_unit"), this, texts("amu.col_sick_leave")),
+            tuple(sick),
+        )
+    )
+    found.append(
+        Table(
+            texts("amu.heading_duties"),
+            (
+                texts("amu.col_case"),
+                texts("amu.col_unit"),
+                texts("amu.col_duty"),
+                texts("amu.col_answer"),
+            ),
+            tuple(
+                (
+                    d.case_number,
+                    d.unit_name or texts("amu.unknown_unit"),
+                    texts(f"duty.{d.duty.value}"),
+                    texts("duty.later_until", date=d.later_until.strftime("%d.%m.%Y"))
+                    if d.later_until
+                    else texts("duty.unanswered"),
+                )
+                for d in report.duties
+            ),
+        )
+    )
+    return found
+
+
+# ---- PDF ----------------------------------------------------------------------------------
+
+
+class _Document(FPDF):
+    def __init__(self, title: str, footer: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self._title, self._footer = title, footer
+        self.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_title(title)
+        self.set_creator("Avviksboten")
+        # The same bytes for the same figures: no creation date in the file.
+        self.set_creation_date(datetime(2000, 1, 1, tzinfo=UTC))
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 5, f"{self._footer} · {self.page_no()}/{{nb}}", align="C")
+
+
+def _heading(pdf: FPDF, text: str, size: float = 12) -> None:
+    pdf.set_font(FONT, "B", size)
+    pdf.set_text_color(20, 20, 20)
+    pdf.multi_cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+
+
+def _paragraph(pdf: FPDF, text: str, size: float = 10) -> None:
+    pdf.set_font(FONT, "", size)
+    pdf.set_text_color(40, 40, 40)
+    pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+
+def _table(pdf: FPDF, table: Table, texts: Texts) -> None:
+    if pdf.will_page_break(30):
+        pdf.add_page()
+    _heading(pdf, table.title, 11)
+    if not table.rows:
+        _paragraph(pdf, texts("amu.none"))
+        return
+    columns = len(table.header)
+    numeric = [column > 0 and table.numeric(column) for column in range(columns)]
+    # Figures get what a figure needs; the words share the rest, the first column most.
+    figure_mm = 26.0 if columns > 4 else 32.0
+    words = [c for c in range(columns) if not numeric[c]]
+    left = PAGE_WIDTH_MM - figure_mm * (columns - len(words))
+    shares = [2.0 if c == 0 else 1.5 for c in words]
+    widths = tuple(
+        figure_mm if numeric[c] else left * shares[words.index(c)] / sum(shares)
+        for c in range(columns)
+    )
+    pdf.set_font(FONT, "", 8.5 if columns > 4 else 9.5)
+    pdf.set_text_color(20, 20, 20)
+    with pdf.table(
+        col_widths=widths,
+        text_align=tuple("RIGHT" if numeric[c] else "LEFT" for c in range(columns)),
+        line_height=5,
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 236, 244)),
+        cell_fill_color=(247, 247, 247),
+        cell_fill_mode="ROWS",
+    ) as drawn:
+        for values in (table.header, *table.rows):
+            row = drawn.row()
+            for value in values:
+                row.cell(value)
+    pdf.ln(2)
+    if table.note:
+        _paragraph(pdf, table.note, 8.5)
+    pdf.ln(2)
+
+
+def intro(report: AmuReport, texts: Texts) -> list[str]:
+    """The lines under the title: what the quarter came to, or that it had no avvik at all."""
+    period = _period(texts, report.period)
+    before = _period(texts, report.period, report.period.year - 1)
+    lines = []
+    if not report.period.is_over(report.made_at):
+        lines.append(texts("amu.so_far", date=format_date(report.made_at)))
+    total = report.stats.total
+    if not report.has_reports:
+        lines.append(texts("amu.no_reports", period=period, previous=before))
+    else:
+        lines.append(
+            texts(
+                "amu.summary",
+                count=number(texts, total.count),
+                period=period,
+                previous=number(texts, total.previous),
+                previous_period=before,
+                change=change_text(texts, total),
+            )
+        )
+    return lines
+
+
+def amu_pdf(report: AmuReport, texts: Texts, *, scope_name: str) -> bytes:
+    period = _period(texts, report.period)
+    title = texts("amu.title", period=period)
+    pdf = _Document(title, texts("amu.footer", scope=scope_name, period=period))
+    pdf.add_page()
+    _heading(pdf, title, 16)
+    _paragraph(pdf, scope_name, 12)
+    for line in intro(report, texts):
+        _paragraph(pdf, line, 11)
+    for table in tables(report, texts):
+        _table(pdf, table, texts)
+    if report.has_reports:
+        pdf.add_page()
+        _heading(pdf, texts("amu.heading_charts"), 12)
+        for chart in Chart:
+            if pdf.will_page_break(105):
+                pdf.add_page()
+            png = render_chart(chart, report.stats, texts)
+            pdf.image(io.BytesIO(png), w=PAGE_WIDTH_MM)
+            pdf.ln(3)
+    _paragraph(pdf, texts("amu.made", date=format_date(report.made_at)), 8)
+    return bytes(pdf.output())
+
+
+# ---- XLSX ---------------------------------------------------------------------------------
+
+
+def amu_xlsx(report: AmuReport, texts: Texts) -> bytes:
+    """The same tables, one sheet each, numbers as numbers where they are counts."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    used: set[str] = set()
+    for table in tables(report, texts):
+        name = _sheet_name(table.title, used)
+        sheet = workbook.create_sheet(name)
+        sheet.append(list(table.header))
+        for values in table.rows:
+            sheet.append([_cell(v) for v in values])
+        sheet.column_dimensions["A"].width = 40
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    # Excel: at most 31 characters, none of []:*?/\, unique.
+    base = "".join(c for c in title if c not in "[]:*?/\\")[:28] or "Ark"
+    name, n = base, 1
+    while name in used:
+        n += 1
+        name = f"{base[:26]} {n}"
+    used.add(name)
+    return name
+
+
+def _cell(value: str) -> str | int:
+    plain = value.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    return int(plain) if plain.isdigit() else value
+
+
+def scope_name(texts: Texts, scope: Scope) -> str:
+    if scope.department is not None:
+        return scope.department
+    return texts("amu.scope_all")
