@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot.cli.main import main
 from domain.categories import Categories
@@ -20,7 +22,9 @@ from domain.readers.categories import (
     parse_categories_csv,
     parse_category_map,
 )
+from storage.categories import load_causes
 from storage.db import SessionFactory, create_async_db_engine, session_factory
+from storage.models import Report
 from tests.chat import EN, NB, NN, Chat, card_of, card_words, make_bot
 from tests.test_statistics_teams import _history
 from tests.voss_org import make_voss
@@ -501,3 +505,39 @@ async def test_an_export_to_a_folder_that_is_not_there(
 ) -> None:
     assert await command("categories", "export", str(tmp_path / "nowhere" / "k.csv")) == 2
     assert capsys.readouterr().err.startswith("cannot write ")
+
+
+async def test_the_causes_are_a_list_of_the_same_kind(
+    voss: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bot causes export|import`: the eight defaults, a cause in use retired and
+    never removed, a new one added."""
+    async with voss() as session, session.begin():
+        await session.execute(
+            update(Report).where(col(Report.category) == "fall_accident").values(cause="equipment")
+        )
+    path = tmp_path / "arsaker.csv"
+    assert await command("causes", "export", str(path)) == 0
+    lines = path.read_text("utf-8-sig").splitlines()
+    assert lines[0] == "code,nn,nb,en,order,active,reports"
+    assert "equipment,Utstyr,Utstyr,Equipment,4,yes,6" in lines
+    assert len(lines) == 9
+    without = tmp_path / "utan-utstyr.csv"
+    without.write_text("\n".join(r for r in lines if not r.startswith("equipment")), "utf-8")
+    capsys.readouterr()
+    assert await command("causes", "import", str(without)) == 2
+    err = capsys.readouterr().err
+    assert "equipment «Utstyr» is used by 6 report(s) and cannot be removed" in err
+    assert "no longer offered as a cause" in err
+    edited = "\n".join(
+        [*(r.replace(",4,yes,6", ",4,no,6") for r in lines), "vaer,Vêr og føre,,,9,yes"]
+    )
+    path.write_text(edited, "utf-8")
+    assert await command("causes", "import", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "created: vaer «Vêr og føre»" in out
+    assert "retired (hidden from new reports, kept in history): equipment «Utstyr»" in out
+    async with voss() as session:
+        causes = await load_causes(session)
+    assert [c.code for c in causes.active()][-1] == "vaer"
+    assert causes.get("equipment") is not None

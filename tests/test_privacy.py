@@ -50,6 +50,7 @@ A_WEEK_AGO = NOW - timedelta(days=7)
 KARI_WROTE = "Bebuar slo Kari i armen under stell. Kari fekk blåmerke."
 PER_WROTE = "Per skli på glatt golv i gangen på Bu 3. Kari Nordmann hjelpte han opp."
 LIV_MEASURE = "Gå gjennom skjermingsplanen med alle på vakt"
+LIV_CAUSE = "Liv skreiv: for få på vakt den kvelden."
 LIV_NOTE = "Skjermingsplanen er gjennomgått med alle tilsette på avdelinga."
 
 
@@ -176,6 +177,7 @@ async def a_report(
             kind="closed",
             now=closed_at,
             detail={"from": "in_progress", "to": "closed", "note": LIV_NOTE},
+            changes=handling.Changes(cause=("staffing", LIV_CAUSE)),
         )
     return report_id
 
@@ -284,6 +286,8 @@ async def test_retention_anonymises_what_closed_five_years_and_a_day_ago_and_no_
     assert report.reporter_id is None
     assert (report.description, report.location) == (ANONYMISED, ANONYMISED)
     assert (report.immediate_action, report.suggested_measure) == (ANONYMISED, ANONYMISED)
+    # The cause's words are someone's; the cause itself is a code, and stays.
+    assert (report.cause, report.cause_text) == ("staffing", ANONYMISED)
     # What the statistics count stays as it was.
     assert await statistics(sessions) == statistics_before
     assert (report.unit_id, report.status, report.reported_at) == (
