@@ -5,8 +5,10 @@ clock (docs/reminders.md).
   the unit's leaders and deputies; after `escalate_days`: word to the HMS adviser.
 - A measure due within `measure_warning_days` working days: a reminder to its owner (when the
   bot knows them) and the unit's leaders; once it is overdue, another.
-- A legal duty (domain.duties) not answered `acknowledge_days` working days after the report
-  came in, or answered «later» and that day come: a reminder to the unit's leaders.
+- The legal duties (domain.duties) of an acknowledged report not answered `acknowledge_days`
+  working days after it came in, or answered «later» and that day come: one reminder per
+  report to the unit's leaders, naming them all. (While a report is new, the reminder to
+  acknowledge it shows its duties on the card.)
 - The weekly digest: at the week's first working moment from Monday 08:00, to every leader
   with open reports in their units.
 
@@ -77,6 +79,7 @@ class OpenDuty:
     reported_at: datetime
     later_until: date | None = None  # answered «later»: due that day
     snoozed_until: date | None = None  # the report's
+    status: Status = Status.ACKNOWLEDGED  # the report's
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class Due:
     step: Step
     report_id: int
     measure_id: int | None = None
-    # A duty's reminder: the duty and the day it fell due, so a new «later» reminds again.
+    # A duties' reminder: the last day one of them fell due, so a new «later» reminds again.
     topic: str | None = None
 
     def key(self, person_id: int) -> str:
@@ -131,20 +134,22 @@ def due_reminders(
             due.append(Due(Step.MEASURE_OVERDUE, measure.report_id, measure.measure_id))
         elif today >= calendar.working_days_before(measure.due, rules.measure_warning_days):
             due.append(Due(Step.MEASURE_SOON, measure.report_id, measure.measure_id))
+    fell_due: dict[int, date] = {}
     for duty in duties:
-        if _snoozed(duty.snoozed_until, today):
+        if duty.status == Status.NEW or _snoozed(duty.snoozed_until, today):
             continue
         if duty.later_until is not None:
-            fell_due = duty.later_until
-            if today < fell_due:
+            day = duty.later_until
+            if today < day:
                 continue
         else:
             moment = calendar.add_working_days(duty.reported_at, rules.acknowledge_days)
             if now < moment:
                 continue
-            fell_due = moment.astimezone(OSLO).date()
-        topic = f"{duty.duty.value}:{fell_due.isoformat()}"
-        due.append(Due(Step.DUTY, duty.report_id, topic=topic))
+            day = moment.astimezone(OSLO).date()
+        fell_due[duty.report_id] = max(day, fell_due.get(duty.report_id, day))
+    for report_id, day in sorted(fell_due.items()):
+        due.append(Due(Step.DUTY, report_id, topic=day.isoformat()))
     return due
 
 

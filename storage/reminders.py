@@ -74,6 +74,7 @@ async def open_duties(session: AsyncSession) -> list[OpenDuty]:
             col(Report.category),
             col(Report.reported_at),
             col(Report.snoozed_until),
+            col(Report.status),
         )
         .where(
             col(Report.status) != Status.CLOSED.value,
@@ -99,7 +100,17 @@ async def open_duties(session: AsyncSession) -> list[OpenDuty]:
         for duty in duties_of(harm=r.harm, severity=r.severity, category=r.category):
             given, until = answers.get((r.id, duty.value), (None, None))
             if given is None or given == Answer.LATER.value:
-                found.append(OpenDuty(r.id, r.unit_id, duty, r.reported_at, until, r.snoozed_until))
+                found.append(
+                    OpenDuty(
+                        r.id,
+                        r.unit_id,
+                        duty,
+                        r.reported_at,
+                        until,
+                        r.snoozed_until,
+                        Status(r.status),
+                    )
+                )
     return found
 
 

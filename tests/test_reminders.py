@@ -351,14 +351,16 @@ async def test_a_legal_duty_waits_is_reminded_and_a_later_day_reminds_again(
         await session.execute(
             update(Report)
             .where(col(Report.id) == report)
-            .values(status="acknowledged", harm="injury")  # someone was hurt: skademelding
+            # Someone was hurt (skademelding) in vald og truslar (the kap. 23A three).
+            .values(status="acknowledged", harm="injury", category="violence_threats")
         )
-    # Acknowledged, so no «not acknowledged» reminder; the NAV duty is due with the same
-    # two working days: Thursday 14:30.
+    # Acknowledged, so no «not acknowledged» reminder; the four duties are due with the same
+    # two working days: Thursday 14:30, in one reminder to each leader.
     assert await world.tick(oslo(2026, 11, 26, 14, 0)) == 0
     assert await world.tick(oslo(2026, 11, 26, 14, 30)) == 2  # Liv and Lars
     [to_liv] = world.chat("liv")
-    assert NN("duty.nav_injury") in to_liv
+    for duty in ("nav_injury", "debrief", "police_report", "risk_review"):
+        assert NN(f"duty.{duty}") in to_liv
     assert await world.tick(oslo(2026, 11, 27, 9, 0)) == 0  # once
     # Liv answers «later», by Wednesday 2 December: reminded again that morning, not before.
     async with world.post.sessions() as session, session.begin():

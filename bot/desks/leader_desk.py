@@ -333,30 +333,32 @@ class LeaderDesk:
             detail["note"] = request.note
         if request.snooze_until is not None:
             detail["until"] = request.snooze_until.isoformat()
-        changes = Changes(snooze_until=request.snooze_until)
-        judged = request.judgement
+        # Only what the leader changed; a judgement's reason is kept in the history.
+        judged, cause = request.judgement, request.cause
+        severity = judged.severity if judged and judged.severity != view.severity else None
+        category = judged.category if judged and judged.category != view.category else None
         if judged is not None:
-            # Only what the leader changed; the reason is kept in the history.
-            severity = judged.severity if judged.severity != view.severity else None
-            category = judged.category if judged.category != view.category else None
-            changes = Changes(severity=severity, category=category)
             if severity is not None:
                 detail |= {"severity_from": view.severity, "severity_to": severity}
             if category is not None:
                 detail |= {"category_from": view.category, "category_to": category}
             detail["why"] = judged.reason
-        cause = request.cause
         if cause is not None:
-            changes = Changes(cause=(cause.code, cause.text))
             detail["cause"] = cause.code
             if cause.text:
                 detail["text"] = cause.text
         if request.duties:
-            changes = Changes(duty_answers=request.duties)
             detail["duties"] = {a.duty.value: a.answer.value for a in request.duties}
             later = next((a.later_until for a in request.duties if a.later_until), None)
             if later is not None:
                 detail["until"] = later.isoformat()
+        changes = Changes(
+            snooze_until=request.snooze_until,
+            severity=severity,
+            category=category,
+            cause=(cause.code, cause.text) if cause is not None else None,
+            duty_answers=request.duties,
+        )
         now = self._clock()
         try:
             async with self._sessions() as session, session.begin():

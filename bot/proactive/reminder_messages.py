@@ -93,23 +93,21 @@ class ReminderMessages:
         return subject.status is not Status.CLOSED and not subject.measure_done and not snoozed
 
     async def _duty(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
-        """The card with the duty that waits above it; dropped when it was answered, no longer
-        applies (a judgement changed the report), or the report was closed or snoozed."""
-        report_id, code = int(item.payload["report_id"]), str(item.payload.get("duty"))
-        if code not in Duty._value2member_map_:
-            return None
-        duty = Duty(code)
+        """The card with the duties that wait above it; dropped when they were answered (or no
+        longer apply: a judgement changed the report), or the report was closed or snoozed."""
+        report_id = int(item.payload["report_id"])
         try:
             view = await handling.handling_view(session, report_id=report_id)
         except handling.ReportNotFound:
             return None
         today = to_oslo(self._clock()).date()
         snoozed = view.snoozed_until is not None and today < view.snoozed_until
-        answer = view.answers.get(duty)
-        later = answer.later_until if answer is not None else None
-        waiting = duty in open_duties(view.duties, view.answers) and (
-            later is None or later <= today
-        )
+
+        def due(duty: Duty) -> bool:
+            answer = view.answers.get(duty)
+            return answer is None or answer.later_until is None or answer.later_until <= today
+
+        waiting = [d for d in open_duties(view.duties, view.answers) if due(d)]
         if view.status is Status.CLOSED or snoozed or not waiting:
             return None
         return await self._leaders.draw_report_card(
@@ -121,7 +119,7 @@ class ReminderMessages:
                 "reminder.duty",
                 case=view.case_number,
                 unit=view.unit_name or "–",
-                duty=texts(f"duty.{duty.value}"),
+                duty="; ".join(texts(f"duty.{d.value}") for d in waiting),
             ),
         )
 

@@ -86,8 +86,6 @@ async def plan(session: AsyncSession, now: datetime, rules: ReminderRules) -> li
         payload: dict[str, object] = {"report_id": item.report_id}
         if item.measure_id is not None:
             payload["measure_id"] = item.measure_id
-        if item.topic is not None:
-            payload["duty"] = item.topic.partition(":")[0]
         planned += [
             Planned(
                 item.step,

@@ -141,7 +141,7 @@ def tables(report: AmuReport, texts: Texts) -> list[Table]:
     """The report's tables, in its order, in the reader's language."""
     stats, period = report.stats, report.period
     this, before = _period(texts, period), _period(texts, period, period.year - 1)
-    counted = (texts("amu.col_what"), this, before, texts("amu.col_change"))
+    counted = ("", this, before, texts("amu.col_change"))
     found = [
         Table(
             texts("amu.heading_overview"),

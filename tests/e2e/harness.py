@@ -173,7 +173,8 @@ class PlaygroundUser:
             await self._receive_until(until, seconds)
         except TimeoutError:
             got = [words(m)[:300] for m in self.waiting]
-            raise AssertionError(f"{until!r} did not come in {seconds} s; came: {got}") from None
+            # Still a timeout (a test may wait for nothing to come), saying what did come.
+            raise TimeoutError(f"{until!r} did not come in {seconds} s; came: {got}") from None
         last = next(i for i, m in enumerate(self.waiting) if until in words(m))
         taken, self.waiting = self.waiting[: last + 1], self.waiting[last + 1 :]
         return taken
