@@ -26,6 +26,7 @@ from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
 from bot.desks.statistics_desk import StatisticsDesk
 from bot.desks.tips_desk import TipsDesk
+from bot.desks.training_desk import TrainingDesk
 from bot.edge.activity_guard import MAX_BODY_BYTES, read_activity_body
 from bot.edge.connector_reuse import AuthenticationUnavailable, ReusingAuthentication
 from bot.edge.metrics import Metrics, metrics_app
@@ -46,6 +47,7 @@ from dialogs.report_dialog import ReportDialog
 from dialogs.turn import Clock
 from domain.commands import CommandParser
 from domain.i18n import Catalogues
+from domain.training import load_modules
 from storage.bot_state import SqlStorage
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.migrate import upgrade
@@ -107,6 +109,7 @@ def build_bot(
         cards=ReportCards(desk, clock),
         leaders=leaders,
         tips=TipsDesk(sessions, catalogues, clock, settings.reminder_rules.calendar, ring=ring),
+        training=TrainingDesk(sessions, clock, load_modules()),
         statistics=StatisticsDesk(
             sessions,
             catalogues,

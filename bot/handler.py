@@ -30,6 +30,7 @@ from botbuilder.schema import (
 from bot.cards import SUBMIT_REPORT
 from bot.cards.statistics import STATS, UNDER_REPORTING
 from bot.cards.tips import ACTIONS as TIP_ACTIONS
+from bot.cards.training import TRAINING
 from bot.desks.handling import HANDLE, SHOW
 from bot.desks.leader_desk import LeaderDesk
 from bot.desks.replies import help_text, menu_buttons, welcome_text
@@ -37,6 +38,7 @@ from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
 from bot.desks.statistics_desk import StatisticsDesk, StatsRequest, read_request
 from bot.desks.tips_desk import TipsDesk
+from bot.desks.training_desk import TrainingDesk
 from bot.edge.held_replies import HeldReplies, release
 from bot.edge.turn_locks import KeyedLocks
 from bot.proactive.conversation_book import ConversationBook, address_of
@@ -99,7 +101,7 @@ def _stats_request_of(value: dict[str, Any]) -> StatsRequest:
     )
 
 
-_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING, *TIP_ACTIONS)
+_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING, TRAINING, *TIP_ACTIONS)
 _PERSONAL_ONLY = (
     Intent.REPORT,
     Intent.RESTART,
@@ -113,6 +115,8 @@ _PERSONAL_ONLY = (
     Intent.NEW_TIP,
     Intent.TIPS,
     Intent.AMU,
+    Intent.TRAINING,
+    Intent.TRAINING_STATUS,
 )
 
 
@@ -158,6 +162,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         leaders: LeaderDesk,
         statistics: StatisticsDesk,
         tips: TipsDesk,
+        training: TrainingDesk,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -172,6 +177,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._leaders = leaders
         self._statistics = statistics
         self._tips = tips
+        self._training = training
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
@@ -293,6 +299,8 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
                 )
             elif card_action == UNDER_REPORTING:
                 await self._statistics.send_under_reporting(turn_context, texts, reporter)
+            elif card_action == TRAINING:
+                await self._training.act(turn_context, texts, reporter, value)
             elif card_action in TIP_ACTIONS:
                 await self._tips.act(turn_context, texts, reporter, value)
             else:
@@ -328,6 +336,10 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             )
         elif command.intent is Intent.UNDER_REPORTING:
             await self._statistics.send_under_reporting(turn_context, texts, reporter)
+        elif command.intent is Intent.TRAINING:
+            await self._training.send_list(turn_context, texts, reporter)
+        elif command.intent is Intent.TRAINING_STATUS:
+            await self._training.send_completion(turn_context, texts, reporter)
         elif command.intent is Intent.AMU:
             await self._statistics.send_amu(turn_context, texts, reporter, command.argument)
         elif command.intent is Intent.OVERDUE:

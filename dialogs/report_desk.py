@@ -21,6 +21,7 @@ class Receipt:
     case_number: str
     created: bool  # False when this draft or card was already stored (a repeated submit)
     report_id: int = 0
+    first: bool = False  # the reporter's first report: someone new, offered the training
 
 
 class ReportDesk(Protocol):

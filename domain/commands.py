@@ -25,6 +25,8 @@ class Intent(Enum):
     NEW_TIP = "new_tip"  # the adviser's «nytt tips»
     TIPS = "tips"  # the adviser's tip library
     AMU = "amu"  # the adviser's «AMU-rapport [kvartal]»
+    TRAINING = "training"  # «opplæring»: the modules, for everyone
+    TRAINING_STATUS = "training_status"  # «opplæring oversikt»: completion, for leaders
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -50,6 +52,8 @@ _PHRASE_INTENTS = (
     Intent.OVERDUE,
     Intent.NEW_TIP,
     Intent.TIPS,
+    Intent.TRAINING,
+    Intent.TRAINING_STATUS,
     Intent.HELP,
     Intent.CANCEL,
     Intent.RESTART,

@@ -545,3 +545,13 @@ async def department_of_unit(session: AsyncSession, *, unit_id: int) -> str | No
         .where(col(Unit.id) == unit_id)
     )
     return name
+
+
+async def reports_by(session: AsyncSession, *, person_id: int) -> int:
+    """How many reports the person has made in Teams (history imported from elsewhere aside)."""
+    found = await session.scalar(
+        select(func.count()).where(
+            col(Report.reporter_id) == person_id, col(Report.source) != "import"
+        )
+    )
+    return int(found or 0)

@@ -353,3 +353,19 @@ class TipVote(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     useful: bool
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class TrainingProgress(SQLModel, table=True):
+    """How far a person has come in one training module (domain.training): the next card,
+    and how many questions they answered and got right. Never which answer they gave."""
+
+    __tablename__ = "training_progress"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    module: str = Field(primary_key=True, max_length=60)
+    step: int = 0  # the card they are at
+    answered: int = 0
+    right: int = 0
+    started_at: datetime = Field(sa_column=_timestamp())
+    updated_at: datetime = Field(sa_column=_timestamp())
+    completed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

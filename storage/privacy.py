@@ -45,6 +45,7 @@ from storage.models import (
     ReportCard,
     ReportDuty,
     ReportEvent,
+    TrainingProgress,
     Unit,
     UnitLeader,
 )
@@ -582,6 +583,15 @@ async def _unlink_actions(session: AsyncSession, person_id: int) -> int:
     for measure in measures:
         measure.created_by_id = None
     await session.execute(delete(ReportCard).where(col(ReportCard.person_id) == person_id))
+    # A leader's duty answers stay with the report, without the leader; training is theirs.
+    await session.execute(
+        update(ReportDuty)
+        .where(col(ReportDuty.answered_by_id) == person_id)
+        .values(answered_by_id=None)
+    )
+    await session.execute(
+        delete(TrainingProgress).where(col(TrainingProgress.person_id) == person_id)
+    )
     return len(events) + len(measures)
 
 

@@ -10,9 +10,17 @@ from domain.oslo_time import format_moment
 
 
 def receipt_card(
-    texts: Texts, *, case_number: str, draft: ReportDraft, categories: Categories
+    texts: Texts,
+    *,
+    case_number: str,
+    draft: ReportDraft,
+    categories: Categories,
+    first: bool = False,
 ) -> Card:
+    """The case number and what was stored; after someone's first report, an offer of the
+    training («opplæring»)."""
     when = format_moment(draft.occurred, texts, time_known=draft.occurred_time_known)
+    offer = [paragraph(texts("training.offer"), subtle=True)] if first else []
     return adaptive_card(
         [
             heading(texts("card.receipt_title", case=case_number)),
@@ -27,6 +35,7 @@ def receipt_card(
                 ]
             ),
             paragraph(texts("card.receipt_next")),
+            *offer,
         ],
         fallback_text=texts("report.receipt", case=case_number),
     )

@@ -121,7 +121,11 @@ class ReportCards:
             )
             return
         card = receipt_card(
-            texts, case_number=receipt.case_number, draft=draft, categories=categories
+            texts,
+            case_number=receipt.case_number,
+            draft=draft,
+            categories=categories,
+            first=receipt.first,
         )
         message = card_message(card, summary=texts("card.receipt_title", case=receipt.case_number))
         await turn_context.send_activity(message)

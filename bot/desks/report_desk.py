@@ -9,7 +9,7 @@ from dialogs.report_desk import KnownUnit, Receipt
 from dialogs.report_draft import ReportDraft
 from dialogs.turn import Clock, Reporter
 from domain.categories import Categories
-from storage import organisation
+from storage import handling, organisation
 from storage.categories import load_categories
 from storage.db import SessionFactory
 from storage.reports import NewReport, ReportLine, reports_by_reporter, submit_report
@@ -69,9 +69,14 @@ class SqlReportDesk:
                 anonymous=draft.anonymous,
             ),
         )
+        first = False
         if submitted.created:
             await self._after_submit(submitted.report_id)
-        return Receipt(submitted.case_number, submitted.created, submitted.report_id)
+            async with self._sessions() as session:
+                person = await handling.actor_of(session, aad_object_id=reporter.identity)
+                if person.person_id is not None:
+                    first = await handling.reports_by(session, person_id=person.person_id) == 1
+        return Receipt(submitted.case_number, submitted.created, submitted.report_id, first)
 
     async def categories(self) -> Categories:
         async with self._sessions() as session:
