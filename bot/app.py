@@ -99,6 +99,7 @@ def build_bot(
         ring()
 
     desk = SqlReportDesk(sessions, clock, after_submit=tell_leaders)
+    tips = TipsDesk(sessions, catalogues, clock, settings.reminder_rules.calendar, ring=ring)
     return AvvikBot(
         conversation_state=ConversationState(storage),
         report_dialog=ReportDialog(
@@ -108,8 +109,8 @@ def build_bot(
         conversations=ConversationBook(sessions, ring=ring),
         cards=ReportCards(desk, clock),
         leaders=leaders,
-        tips=TipsDesk(sessions, catalogues, clock, settings.reminder_rules.calendar, ring=ring),
-        training=TrainingDesk(sessions, clock, load_modules()),
+        tips=tips,
+        training=TrainingDesk(sessions, clock, load_modules(), tips),
         statistics=StatisticsDesk(
             sessions,
             catalogues,

@@ -115,14 +115,19 @@ class Tip:
     sections: dict[str, str] = field(default_factory=dict)  # SECTIONS → text; empty left out
     links: tuple[Link, ...] = ()
     language: str = "nn"
+    # A training module (domain.training) the tip invites its readers to take.
+    training: str | None = None
 
     def content_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "title": self.title,
             "sections": {k: v for k, v in self.sections.items() if v},
             "links": [{"title": link.title, "url": link.url} for link in self.links],
             "language": self.language,
         }
+        if self.training:
+            found["training"] = self.training
+        return found
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Tip:
@@ -131,6 +136,7 @@ class Tip:
             {k: v for k, v in data.get("sections", {}).items() if k in SECTIONS and v},
             tuple(Link(x["title"], x["url"]) for x in data.get("links", [])),
             data.get("language", "nn"),
+            data.get("training") or None,
         )
 
 
@@ -280,6 +286,8 @@ def to_markdown(found: TipFile, *, audience_names: dict[str, list[str]]) -> str:
         f"language: {tip.language}",
         f"audience: {found.audience.kind.value}",
     ]
+    if tip.training:
+        front.append(f"training: {tip.training}")
     for key in ("departments", "units"):
         if audience_names.get(key):
             names = ", ".join(json.dumps(n, ensure_ascii=False) for n in audience_names[key])
@@ -371,5 +379,6 @@ def from_markdown(text: str) -> tuple[Tip, dict[str, Any]]:
         {k: v for k, v in sections.items() if v},
         tuple(links),
         str(front.get("language", "nn")),
+        str(front["training"]) if front.get("training") else None,
     )
     return tip, front

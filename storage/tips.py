@@ -73,7 +73,7 @@ async def save_draft(
 ) -> int:
     """A new draft, or the draft (or scheduled tip not yet started) `tip_id` changed."""
     content = json.dumps(
-        {k: v for k, v in tip.content_json().items() if k in ("sections", "links")},
+        {k: v for k, v in tip.content_json().items() if k in ("sections", "links", "training")},
         ensure_ascii=False,
     )
     values = {

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.cards.tips import tip_card
 from bot.cards.training import (
     TRAINING,
     completion_card,
@@ -19,6 +20,7 @@ from bot.cards.training import (
     modules_card,
     step_card,
 )
+from domain.tips import Tip
 from domain.training import (
     Module,
     ModuleFileError,
@@ -33,6 +35,7 @@ from tests.test_card_report import FILLED_IN, words
 from tests.test_cards import card_errors
 from tests.test_http import ClientMaker
 from tests.test_leader_handling import Voss, voss_in_teams
+from tests.test_tips import submits
 
 MODULES = load_modules()
 
@@ -69,6 +72,11 @@ def test_every_card_of_every_module_is_valid_adaptive_card_1_5(language: str) ->
             whole=True,
         ),
         "completion, nobody": completion_card(texts, modules, [], whole=False),
+        "a module as a tip": tip_card(
+            texts,
+            Tip(modules[0].title, {"news": "Tre minutt."}, training=modules[0].id),
+            delivery_id=3,
+        ),
     }
     for module in modules:
         cards[f"{module.id}: done"] = done_card(texts, module, Progress(module.id, 9, 2, 1, True))
@@ -257,3 +265,38 @@ async def test_the_first_report_offers_the_training(voss: Voss) -> None:
     [receipt] = await kari.submit(form, form_id, **FILLED_IN)
     assert NN("card.receipt_title", case="2026-0002") in words(receipt)
     assert NN("training.offer") not in words(receipt)
+
+
+async def test_the_adviser_sends_a_module_to_everyone_as_a_tip(voss: Voss) -> None:
+    module = MODULES["nn"][0]
+    [overview] = await voss.user("hanne").send("opplæring oversikt")
+    as_tip = next(b for b in buttons_anywhere(card_of(overview)) if b.get("op") == "tip")
+    assert as_tip["module"] == module.id
+    # A leader who is not the adviser cannot, even with the button copied.
+    [refused] = await press(voss, "liv", as_tip)
+    assert words(refused) == NN("tips.not_allowed")
+    shown, preview = await press(voss, "hanne", as_tip)
+    assert module.title in words(shown)
+    start = next(b for b in buttons_anywhere(card_of(shown)) if b.get("action") == TRAINING)
+    assert start == {"action": TRAINING, "op": "start", "module": module.id, "step": 0}
+    send = submits(card_of(preview))["tip.send"]
+    await press(voss, "hanne", send)
+    await voss.settle()
+    [tip] = voss.inbox("kari")  # everyone: Kari too, who is staff
+    assert module.title in words(tip)
+    [first] = await press(voss, "kari", start)
+    assert module.cards[0].heading in words(first)
+
+
+def buttons_anywhere(card: Any) -> list[dict[str, Any]]:
+    """Every submit button's data, anywhere on a card."""
+    found: list[dict[str, Any]] = []
+    if isinstance(card, dict):
+        if card.get("type") == "Action.Submit":
+            found.append(card["data"])
+        for value in card.values():
+            found += buttons_anywhere(value)
+    elif isinstance(card, list):
+        for value in card:
+            found += buttons_anywhere(value)
+    return found

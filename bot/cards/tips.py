@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, list_item, paragraph
+from bot.cards.training import TRAINING
 from domain.i18n import Texts
 from domain.tips import (
     LINKS_MAX,
@@ -197,6 +198,22 @@ def tip_card(texts: Texts, tip: Tip, *, delivery_id: int) -> Card:
                 "actions": [
                     {"type": "Action.OpenUrl", "title": link.title, "url": link.url}
                     for link in tip.links
+                ],
+            }
+        )
+    if tip.training:
+        # The module the tip is about, one press away (bot/desks/training_desk.py).
+        start = {"action": TRAINING, "op": "start", "module": tip.training, "step": 0}
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    {
+                        "type": "Action.Submit",
+                        "title": texts("tips.start_training"),
+                        "data": start,
+                        "style": "positive",
+                    }
                 ],
             }
         )

@@ -156,6 +156,17 @@ def completion_card(
         ),
     ]
     if whole:
+        # The adviser may send a module to an audience as a tip (bot/desks/tips_desk.py).
+        body.append(paragraph(texts("training.as_tip_intro"), subtle=True))
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    _button(texts("training.as_tip", module=m.title), "tip", m.id)
+                    for m in modules[:5]
+                ],
+            }
+        )
         departments: dict[str, list[UnitCompletion]] = {}
         for unit in units:
             departments.setdefault(unit.department, []).append(unit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -38,6 +39,7 @@ from domain.access import Actor
 from domain.i18n import Catalogues, Texts
 from domain.oslo_time import OSLO, to_oslo
 from domain.tips import (
+    SECTION_MAX,
     SECTIONS,
     Audience,
     AudienceKind,
@@ -52,6 +54,7 @@ from domain.tips import (
     first_time,
     read_links,
 )
+from domain.training import Module
 from domain.vocabulary import Role
 from domain.working_time import WorkingCalendar
 from storage import handling, tips
@@ -186,6 +189,12 @@ class TipsDesk:
             return
         tip, audience, schedule = read
         now = self._clock()
+        if tip_id is not None:
+            # A module's tip, changed: it still invites to the module (the form has no field).
+            async with self._sessions() as session:
+                before = await tips.get_tip(session, tip_id)
+            if before is not None and before.tip.training:
+                tip = replace(tip, training=before.tip.training)
         problems = [
             *check_tip(tip),
             *check_schedule(schedule, now, self._calendar),
@@ -206,6 +215,33 @@ class TipsDesk:
                 author_id=author.person_id,
                 now=now,
                 tip_id=tip_id,
+            )
+        await self._show_preview(turn_context, texts, stored_id)
+
+    async def draft_from_module(
+        self, turn_context: TurnContext, texts: Texts, who: Reporter, module: Module
+    ) -> None:
+        """A training module as a tip to everyone, kept as a draft and previewed like any: the
+        adviser sends it, changes its audience or time («Endre»), or drops it."""
+        if await self._refused(turn_context, texts, who):
+            return
+        first = next((c for c in module.cards if c.text), None)
+        tip = Tip(
+            module.title,
+            {"news": first.text[:SECTION_MAX]} if first else {},
+            language=module.language,
+            training=module.id,
+        )
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            author = await handling.actor_of(session, aad_object_id=who.identity)
+            stored_id = await tips.save_draft(
+                session,
+                tip=tip,
+                audience=Audience(AudienceKind.EVERYONE),
+                schedule=Schedule(),
+                author_id=author.person_id,
+                now=now,
             )
         await self._show_preview(turn_context, texts, stored_id)
 

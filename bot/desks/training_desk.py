@@ -22,6 +22,7 @@ from bot.cards.training import (
     step_card,
 )
 from bot.desks.report_cards import card_message
+from bot.desks.tips_desk import TipsDesk
 from dialogs.turn import Clock, Reporter
 from domain.access import statistics_scope
 from domain.i18n import Texts
@@ -29,16 +30,22 @@ from domain.training import Module
 from storage import handling, training
 from storage.db import SessionFactory
 
-_OPS = ("list", "start", "show", "next", "answer", "done")
+_OPS = ("list", "start", "show", "next", "answer", "done", "tip")
 
 
 class TrainingDesk:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, modules: dict[str, tuple[Module, ...]]
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        modules: dict[str, tuple[Module, ...]],
+        tips: TipsDesk,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._modules = modules
+        # The adviser sends a module to an audience as a tip, through the tips' outbox.
+        self._tips = tips
 
     def _in(self, texts: Texts) -> tuple[Module, ...]:
         return self._modules.get(texts.language) or self._modules["nn"]
@@ -72,6 +79,9 @@ class TrainingDesk:
         if module is None or not isinstance(step, int) or isinstance(step, bool):
             await turn_context.send_activity(texts("training.unknown_module"))
             await self.send_list(turn_context, texts, who)
+            return
+        if op == "tip":
+            await self._tips.draft_from_module(turn_context, texts, who, module)
             return
         person = await self._person(who)
         if person is None:
