@@ -5,8 +5,10 @@ A module is a Markdown file per language under `training/<language>/` beside thi
 editable without code: a front matter (id, order, title, language, minutes) and a `##` heading
 per card. A card whose text has a line beginning `? ` is a check question: options as
 `- [x]` (the right one, exactly one) and `- [ ]`, and the explanation after `> `, shown
-whatever the answer (a wrong answer explains, never scolds). `check_modules` holds every
-language to the same modules with the same questions and answers; CI runs it.
+whatever the answer (a wrong answer explains, never scolds). A card with the line `!practice`
+is a practice report: a short form checked like a real report and never stored as one.
+`check_modules` holds every language to the same modules with the same questions and answers;
+CI runs it.
 """
 
 from __future__ import annotations
@@ -37,11 +39,15 @@ class Question:
     explanation: str
 
 
+PRACTICE = "!practice"
+
+
 @dataclass(frozen=True)
 class Card:
     heading: str
     text: str  # Markdown, as Teams shows it; for a question, what comes before it
     question: Question | None = None
+    practice: bool = False  # a practice report: checked like a real one, never stored
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,10 @@ def parse_module(text: str, *, where: str = "module") -> Module:
                 raise ModuleFileError(f"{where}: text before the first «## » card")
             return
         card_where = f"{where}, card «{heading}»"
-        if any(line.startswith("? ") for line in lines):
+        if any(line.strip() == PRACTICE for line in lines):
+            text = "\n".join(line for line in lines if line.strip() != PRACTICE).strip()
+            cards.append(Card(heading, text, practice=True))
+        elif any(line.startswith("? ") for line in lines):
             before, question = _question(lines, card_where)
             cards.append(Card(heading, before, question))
         elif not "\n".join(lines).strip():
@@ -164,7 +173,8 @@ def load_modules() -> dict[str, tuple[Module, ...]]:
 
 def _shape(module: Module) -> tuple[Any, ...]:
     return tuple(
-        (c.question.right, len(c.question.options)) if c.question else None for c in module.cards
+        (c.question.right, len(c.question.options)) if c.question else c.practice
+        for c in module.cards
     )
 
 

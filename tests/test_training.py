@@ -18,6 +18,7 @@ from bot.cards.training import (
     done_card,
     feedback_card,
     modules_card,
+    practice_card,
     step_card,
 )
 from domain.tips import Tip
@@ -80,6 +81,11 @@ def test_every_card_of_every_module_is_valid_adaptive_card_1_5(language: str) ->
     }
     for module in modules:
         cards[f"{module.id}: done"] = done_card(texts, module, Progress(module.id, 9, 2, 1, True))
+        for step, card in enumerate(module.cards):
+            if card.practice:
+                cards[f"{module.id}: practice {step}"] = practice_card(
+                    texts, module, step, "Ein elev sparka ein assistent.", "Skuleplassen"
+                )
         for step, card in enumerate(module.cards):
             cards[f"{module.id}: card {step}"] = step_card(texts, module, step)
             if card.question is not None:
@@ -300,3 +306,38 @@ def buttons_anywhere(card: Any) -> list[dict[str, Any]]:
         for value in card:
             found += buttons_anywhere(value)
     return found
+
+
+async def test_a_practice_report_is_checked_like_a_real_one_and_never_stored(voss: Voss) -> None:
+    module = MODULES["nn"][1]  # «Korleis melde eit avvik»
+    practice = next(n for n, c in enumerate(module.cards) if c.practice)
+    await press(voss, "kari", {"action": TRAINING, "op": "start", "module": module.id, "step": 0})
+    for step in range(practice):
+        card = module.cards[step]
+        op = "answer" if card.question else "next"
+        inputs = {"training_answer": str(card.question.right)} if card.question else {}
+        data = {"action": TRAINING, "op": op, "module": module.id, "step": step}
+        shown = await press(voss, "kari", data, **inputs)
+    data = {"action": TRAINING, "op": "practice", "module": module.id, "step": practice}
+    # A name and a phone number: the same guard as a real report meets.
+    [told] = await press(
+        voss,
+        "kari",
+        data,
+        practice_what="Per Olsen sparka Kari, ring mor på 912 34 567.",
+        practice_where="Skuleplassen",
+    )
+    assert NN("sensitive.phone") in words(told)
+    [told] = await press(voss, "kari", data, practice_what="Kort", practice_where="")
+    assert NN("field.practice_what") in words(told)
+    what = "Ein elev sparka ein assistent i leggen i friminuttet."
+    [ok] = await press(voss, "kari", data, practice_what=what, practice_where="Skuleplassen")
+    assert NN("training.practice_ok") in words(ok)
+    assert what in words(ok)
+    assert NN("training.practice_not_stored") in words(ok)
+    # Nothing reported: no avvik, nobody told.
+    assert await voss.reports() == []
+    assert voss.inbox("liv") == []
+    again = await press(voss, "kari", data, practice_what=what, practice_where="Skuleplassen")
+    assert words(again[0]) == NN("training.moved_on")
+    assert shown  # the cards before it were shown

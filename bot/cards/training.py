@@ -68,6 +68,31 @@ def step_card(texts: Texts, module: Module, step: int) -> Card:
     ]
     if card.text:
         body.append(paragraph(card.text))
+    if card.practice:
+        body += [
+            {
+                "type": "Input.Text",
+                "id": "practice_what",
+                "label": texts("field.practice_what"),
+                "isMultiline": True,
+                "maxLength": 4000,
+                "isRequired": True,
+                "errorMessage": texts("training.practice_what_missing"),
+            },
+            {
+                "type": "Input.Text",
+                "id": "practice_where",
+                "label": texts("field.practice_where"),
+                "maxLength": 200,
+                "isRequired": True,
+                "errorMessage": texts("training.practice_where_missing"),
+            },
+        ]
+        return adaptive_card(
+            body,
+            [_button(texts("training.practice_send"), "practice", module.id, step)],
+            fallback_text=card.heading,
+        )
     if card.question is None:
         title = texts("training.finish") if last else texts("training.next")
         return adaptive_card(
@@ -116,6 +141,24 @@ def feedback_card(texts: Texts, module: Module, step: int, chosen: int) -> Card:
     op = "done" if last else "show"
     return adaptive_card(
         body, [_button(title, op, module.id, step + 1)], fallback_text=body[0]["text"]
+    )
+
+
+def practice_card(texts: Texts, module: Module, step: int, what: str, where: str) -> Card:
+    """The practice report as a leader would have read it, and that nothing was stored."""
+    body: list[dict[str, Any]] = [
+        {**heading(texts("training.practice_ok")), "color": "Good"},
+        paragraph(texts("training.practice_as_leader")),
+        facts([(texts("field.practice_what"), what), (texts("field.practice_where"), where)]),
+        paragraph(texts("training.practice_not_stored"), subtle=True),
+    ]
+    last = step == len(module.cards) - 1
+    title = texts("training.finish") if last else texts("training.next")
+    op = "done" if last else "show"
+    return adaptive_card(
+        body,
+        [_button(title, op, module.id, step + 1)],
+        fallback_text=texts("training.practice_ok"),
     )
 
 

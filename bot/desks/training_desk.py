@@ -19,18 +19,23 @@ from bot.cards.training import (
     done_card,
     feedback_card,
     modules_card,
+    practice_card,
     step_card,
 )
-from bot.desks.report_cards import card_message
+from bot.desks.report_cards import card_message, problems_text
+from bot.desks.report_form import FieldProblem
 from bot.desks.tips_desk import TipsDesk
 from dialogs.turn import Clock, Reporter
 from domain.access import statistics_scope
+from domain.answers import Problem, clean_text
 from domain.i18n import Texts
+from domain.sensitive import sensitive_problem
 from domain.training import Module
+from domain.vocabulary import DESCRIPTION_MAX, DESCRIPTION_MIN, SHORT_TEXT_MAX, SHORT_TEXT_MIN
 from storage import handling, training
 from storage.db import SessionFactory
 
-_OPS = ("list", "start", "show", "next", "answer", "done", "tip")
+_OPS = ("list", "start", "show", "next", "answer", "practice", "done", "tip")
 
 
 class TrainingDesk:
@@ -121,8 +126,16 @@ class TrainingDesk:
         progress: training.Progress,
     ) -> None:
         step = progress.step
-        question = module.cards[step].question
+        current = module.cards[step]
+        if current.practice:
+            await self._practice(turn_context, texts, module, person, value, step)
+            return
+        question = current.question
         chosen: int | None = None
+        if value.get("op") == "practice":
+            await turn_context.send_activity(texts("training.moved_on"))
+            await self._show(turn_context, texts, module, step, person)
+            return
         if question is not None:
             raw = value.get("training_answer")
             if not isinstance(raw, str) or not raw.isdigit() or int(raw) >= len(question.options):
@@ -151,6 +164,41 @@ class TrainingDesk:
             await turn_context.send_activity(card_message(card, summary=module.title))
             return
         await self._show(turn_context, texts, module, step + 1, person)
+
+    async def _practice(
+        self,
+        turn_context: TurnContext,
+        texts: Texts,
+        module: Module,
+        person: int,
+        value: dict[str, Any],
+        step: int,
+    ) -> None:
+        """A practice report, checked as a real one is (length, and the guard against personal
+        data) and answered as a leader would read it; stored nowhere, counted as a card done."""
+        if value.get("op") != "practice":
+            await self._show(turn_context, texts, module, step, person)
+            return
+        problems: list[FieldProblem] = []
+        what = _checked(value, "practice_what", DESCRIPTION_MIN, DESCRIPTION_MAX, problems)
+        where = _checked(value, "practice_where", SHORT_TEXT_MIN, SHORT_TEXT_MAX, problems)
+        if problems or what is None or where is None:
+            await turn_context.send_activity(problems_text(texts, problems))
+            return
+        async with self._sessions() as session, session.begin():
+            moved = await training.advance(
+                session,
+                person_id=person,
+                module=module.id,
+                step=step,
+                cards=len(module.cards),
+                now=self._clock(),
+            )
+        if not moved:
+            await turn_context.send_activity(texts("training.moved_on"))
+            return
+        card = practice_card(texts, module, step, what, where)
+        await turn_context.send_activity(card_message(card, summary=module.title))
 
     async def _show(
         self, turn_context: TurnContext, texts: Texts, module: Module, step: int, person: int
@@ -181,3 +229,18 @@ class TrainingDesk:
         await turn_context.send_activity(
             card_message(card, summary=texts("training.completion_title"))
         )
+
+
+def _checked(
+    value: dict[str, Any], name: str, least: int, most: int, problems: list[FieldProblem]
+) -> str | None:
+    """A practice answer checked as the real report's field is: its length, and no personal
+    data (the guard a reporter meets, met here first)."""
+    raw = value.get(name)
+    checked = clean_text(raw if isinstance(raw, str) else None, min_length=least, max_length=most)
+    if isinstance(checked, str):
+        checked = sensitive_problem(checked) or checked
+    if isinstance(checked, Problem):
+        problems.append(FieldProblem(name, checked))
+        return None
+    return checked
