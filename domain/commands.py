@@ -94,7 +94,8 @@ class CommandParser:
             return Command(Intent.LANGUAGE, self._language_names.get(rest.strip()))
         if first in self._stats_words:
             return Command(Intent.STATS, argument=rest.strip())
-        for phrase in self._amu_words:  # «amu-rapport 2025q3», «amu rapport», «amu»
+        # Longest first: «amu rapport 2025q3» is the phrase «amu rapport», not «amu».
+        for phrase in sorted(self._amu_words, key=len, reverse=True):
             if words == phrase or words.startswith(phrase + " "):
                 return Command(Intent.AMU, argument=words[len(phrase) :].strip())
         if _REPORTING_VERBS & set(words.split()):

@@ -80,6 +80,7 @@ class OpenDuty:
     later_until: date | None = None  # answered «later»: due that day
     snoozed_until: date | None = None  # the report's
     status: Status = Status.ACKNOWLEDGED  # the report's
+    applies: tuple[Duty, ...] = ()  # every duty the report sets off now, answered or not
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class Due:
     step: Step
     report_id: int
     measure_id: int | None = None
-    # A duties' reminder: the last day one of them fell due, so a new «later» reminds again.
+    # A duties' reminder: the last day one of them fell due and which wait, so a new «later»,
+    # or a duty a judgement added, reminds again.
     topic: str | None = None
 
     def key(self, person_id: int) -> str:
@@ -135,6 +137,7 @@ def due_reminders(
         elif today >= calendar.working_days_before(measure.due, rules.measure_warning_days):
             due.append(Due(Step.MEASURE_SOON, measure.report_id, measure.measure_id))
     fell_due: dict[int, date] = {}
+    waiting: dict[int, set[str]] = {}
     for duty in duties:
         if duty.status == Status.NEW or _snoozed(duty.snoozed_until, today):
             continue
@@ -148,8 +151,12 @@ def due_reminders(
                 continue
             day = moment.astimezone(OSLO).date()
         fell_due[duty.report_id] = max(day, fell_due.get(duty.report_id, day))
+        waiting.setdefault(duty.report_id, set()).update(d.value for d in duty.applies)
     for report_id, day in sorted(fell_due.items()):
-        due.append(Due(Step.DUTY, report_id, topic=day.isoformat()))
+        # The duties the report sets off in the key: when a judgement changes them, the leader
+        # is reminded of what waits then; an answer alone changes nothing here.
+        codes = "+".join(sorted(waiting[report_id]))
+        due.append(Due(Step.DUTY, report_id, topic=f"{day.isoformat()}:{codes}"))
     return due
 
 

@@ -194,7 +194,8 @@ async def handling_section(
     causes: Counter[str] = Counter()
     applies: Counter[Duty] = Counter()
     report_ids: list[int] = []
-    for r in rows:
+    reports_read = list(rows)
+    for r in reports_read:
         add(r.unit_id, r.category, Handled(r.reported_at, r.acknowledged_at, r.closed_at))
         severity_changed += r.reported_severity is not None and r.reported_severity != r.severity
         category_changed += r.reported_category is not None and r.reported_category != r.category
@@ -202,19 +203,28 @@ async def handling_section(
             causes[r.cause] += 1
         applies.update(duties_of(harm=r.harm, severity=r.severity, category=r.category))
         report_ids.append(r.id)
+    applying: dict[int, tuple[Duty, ...]] = {}
+    for r in reports_read:
+        applying[r.id] = duties_of(harm=r.harm, severity=r.severity, category=r.category)
     answered: defaultdict[Duty, Counter[Answer]] = defaultdict(Counter)
     if report_ids:
-        for duty, answer, n in await session.execute(
+        for report_id, duty, answer in await session.execute(
             _scoped(
-                select_columns(col(ReportDuty.duty), col(ReportDuty.answer), func.count())
+                select_columns(
+                    col(ReportDuty.report_id), col(ReportDuty.duty), col(ReportDuty.answer)
+                )
                 .join(Report, col(Report.id) == col(ReportDuty.report_id))
                 .where(col(Report.source) != IMPORTED),
                 months,
                 unit_ids,
-            ).group_by(col(ReportDuty.duty), col(ReportDuty.answer))
+            )
         ):
-            if duty in Duty._value2member_map_ and answer in Answer._value2member_map_:
-                answered[Duty(duty)][Answer(answer)] += int(n)
+            # An answer to a duty the report no longer sets off (a judgement changed it) is
+            # history, not an answer to count: it would hide another report's open duty.
+            if duty not in Duty._value2member_map_ or answer not in Answer._value2member_map_:
+                continue
+            if Duty(duty) in applying.get(report_id, ()):
+                answered[Duty(duty)][Answer(answer)] += 1
 
     def figures(group: str, key: Any) -> HandlingFigures:
         return handling_figures(

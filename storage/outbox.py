@@ -172,6 +172,11 @@ async def retry_later(
     )
 
 
+async def defer(session: AsyncSession, *, item_id: int, owner: str, not_before: datetime) -> bool:
+    """Not to be sent before `not_before` (outside working hours): no try is counted."""
+    return await _finish(session, item_id, owner, not_before=not_before)
+
+
 async def mark_failed(session: AsyncSession, *, item_id: int, owner: str, error: str) -> bool:
     return await _finish(
         session,

@@ -517,7 +517,14 @@ def _without_name(pattern: re.Pattern[str], value: Any) -> Any:
 async def _replace_name(session: AsyncSession, pattern: re.Pattern[str]) -> int:
     """Replace the name in every free text of every report, measure and event."""
     changed = 0
-    texts = ("description", "location", "immediate_action", "suggested_measure", "unit_text")
+    texts = (
+        "description",
+        "location",
+        "immediate_action",
+        "suggested_measure",
+        "unit_text",
+        "cause_text",
+    )
     for report in await session.scalars(select(Report)):
         hits = [f for f in texts if pattern.search(getattr(report, f) or "")]
         for field in hits:

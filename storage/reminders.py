@@ -97,7 +97,8 @@ async def open_duties(session: AsyncSession) -> list[OpenDuty]:
             answers[report_id, duty] = (answer, later)
     found: list[OpenDuty] = []
     for r in reports:
-        for duty in duties_of(harm=r.harm, severity=r.severity, category=r.category):
+        applies = duties_of(harm=r.harm, severity=r.severity, category=r.category)
+        for duty in applies:
             given, until = answers.get((r.id, duty.value), (None, None))
             if given is None or given == Answer.LATER.value:
                 found.append(
@@ -109,6 +110,7 @@ async def open_duties(session: AsyncSession) -> list[OpenDuty]:
                         until,
                         r.snoozed_until,
                         Status(r.status),
+                        applies,
                     )
                 )
     return found

@@ -222,3 +222,30 @@ async def test_a_quarter_without_avvik_says_so(sessions: SessionFactory, tmp_pat
     ]
     overview = tables(report, CATALOGUES["nn"])[0]
     assert overview.rows[0][:3] == ("Totalt", "0", "0")
+
+
+async def test_out_must_be_a_pdf(
+    town: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "amu.xlsx"
+    assert await report_command("--quarter", "2025Q3", "--out", str(out)) == 2
+    assert "ends in .pdf" in capsys.readouterr().err
+    assert not out.exists()
+
+
+async def test_a_quarter_under_way_shows_no_change_yet(sessions: SessionFactory) -> None:
+    await _quarter_of_voss(sessions)
+    async with sessions() as session:
+        report = await gather_amu(
+            session,
+            period=QuarterPeriod(2025, 4),
+            scope=EVERYTHING,
+            now=datetime(2025, 10, 10, 12, 0, tzinfo=UTC),
+            calendar=WorkingCalendar(),
+        )
+    texts = CATALOGUES["nn"]
+    lines = intro(report, texts)
+    assert lines[0] == NN("amu.so_far", date="10.10.2025")
+    assert lines[1].startswith("1 avvik er melde så langt i 4. kvartal 2025")
+    overview = tables(report, texts)[0]
+    assert overview.rows[0] == ("Totalt", "1", "0", "–")

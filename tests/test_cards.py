@@ -37,8 +37,25 @@ TODAY = date(2026, 11, 24)
 
 
 def card_errors(card: Any) -> list[str]:
+    """What the Adaptive Card 1.5 schema says is wrong, and what it cannot say: an input id
+    used twice (a client may then send one form's value for another's)."""
     validator = jsonschema.Draft6Validator(json.loads(SCHEMA.read_text("utf-8")))
-    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(card)]
+    found = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(card)]
+    ids = _input_ids(card)
+    found += [
+        f"input id {i!r} is used {ids.count(i)} times" for i in sorted(set(ids)) if ids.count(i) > 1
+    ]
+    return found
+
+
+def _input_ids(element: Any) -> list[str]:
+    if isinstance(element, list):
+        return [i for item in element for i in _input_ids(item)]
+    if not isinstance(element, dict):
+        return []
+    is_input = str(element.get("type", "")).startswith("Input.") and "id" in element
+    own = [str(element["id"])] if is_input else []
+    return own + [i for value in element.values() for i in _input_ids(value)]
 
 
 def form(texts: Texts, own_unit: str | None = "Vossevangen skule") -> dict[str, Any]:
@@ -208,6 +225,9 @@ def test_the_schema_check_catches_a_broken_card() -> None:
     broken = form(NN)
     broken["body"].append({"type": "Input.Text", "isRequired": "yes"})
     assert card_errors(broken)
+    twice = form(NN)
+    twice["body"].append({"type": "Input.Text", "id": "description"})
+    assert card_errors(twice) == ["input id 'description' is used 2 times"]
 
 
 def test_the_form_asks_what_the_dialog_asks() -> None:

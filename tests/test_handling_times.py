@@ -171,6 +171,17 @@ async def test_the_statistics_document_has_the_years_handling(sessions: SessionF
                 answered_at=oslo(2026, 11, 3, 9, 0),
             )
         )
+        # An answer from before the home's report was judged to be a fall, not violence: it
+        # no longer applies, and must not hide the school's open debriefs.
+        assert home.id is not None
+        session.add(
+            ReportDuty(
+                report_id=home.id,
+                duty="debrief",
+                answer="done",
+                answered_at=oslo(2026, 11, 3, 9, 0),
+            )
+        )
     async with sessions() as session:
         document = await statistics(session, year=2026, now=oslo(2026, 12, 4, 12, 0))
     handling = document.as_json()["handling"]

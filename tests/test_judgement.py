@@ -90,10 +90,10 @@ async def test_a_leader_takes_it_in_judges_it_finds_the_cause_and_closes(voss: V
     # Closing needs a cause: refused, and nothing changes.
     close = actions(card)["close"]
     [answer] = await press(liv, card_id, close, close_note=NOTE)
-    assert problem_line("cause", "problem.cause_needed") in answer
+    assert problem_line("close_cause", "problem.cause_needed") in answer
     assert (await voss.reports())[0].status == "in_progress"
-    assert await press(liv, card_id, close, cause="no_such_cause", close_note=NOTE) == [
-        "\n\n".join([NN("card.problems"), problem_line("cause", "problem.form_choice")])
+    assert await press(liv, card_id, close, close_cause="no_such_cause", close_note=NOTE) == [
+        "\n\n".join([NN("card.problems"), problem_line("close_cause", "problem.form_choice")])
     ]
 
     words = "Tilsynet i friminuttet var for tynt denne dagen."

@@ -204,9 +204,9 @@ async def test_acknowledge_measure_close_and_the_reporter_hears_back(voss: Voss)
 
     note = "Vaktmeisteren strør no før skulestart, og brodder ligg i personalrommet."
     buttons = actions(card)
-    assert await press(liv, card_id, buttons["close"], cause="equipment", close_note=note) == [
-        NN("handling.closed")
-    ]
+    assert await press(
+        liv, card_id, buttons["close"], close_cause="equipment", close_note=note
+    ) == [NN("handling.closed")]
     card = voss.latest_card("liv")
     assert actions(card) == {}  # a closed report has no buttons left
     assert note in json.dumps(card, ensure_ascii=False)
@@ -237,7 +237,7 @@ async def test_a_stale_card_cannot_undo_a_newer_change(voss: Voss) -> None:
         liv,
         to_liv["id"],
         actions(to_liv["attachments"][0]["content"])["close"],
-        cause="equipment",
+        close_cause="equipment",
         close_note=note,
     )
     # Lars presses the measure button on his card drawn before Liv closed the report.
@@ -275,10 +275,14 @@ async def test_nobody_outside_the_unit_can_touch_the_report(voss: Voss) -> None:
     # Siri leads another unit; Per is staff; Vera is verneombod (read-only); a forged report id.
     for name in ("siri", "per"):
         assert await press(
-            voss.user(name), to_liv["id"], buttons["close"], cause="equipment", close_note=note
+            voss.user(name),
+            to_liv["id"],
+            buttons["close"],
+            close_cause="equipment",
+            close_note=note,
         ) == [NN("handling.not_found")]
     assert await press(
-        voss.user("vera"), to_liv["id"], buttons["close"], cause="equipment", close_note=note
+        voss.user("vera"), to_liv["id"], buttons["close"], close_cause="equipment", close_note=note
     ) == [NN("handling.refused_not_allowed")]
     forged = {**buttons["acknowledge"], "report": 999}
     assert await press(voss.user("siri"), to_liv["id"], forged) == [NN("handling.not_found")]
@@ -338,7 +342,7 @@ async def test_an_anonymous_reporter_is_named_to_the_adviser_only(voss: Voss) ->
         voss.user("liv"),
         to_liv["id"],
         actions(to_liv["attachments"][0]["content"])["close"],
-        cause="equipment",
+        close_cause="equipment",
         close_note=note,
     )
     [outcome] = voss.inbox("kari")
@@ -401,7 +405,7 @@ async def test_a_reporter_who_removed_the_app_fails_with_the_reason(voss: Voss) 
     close = actions(to_liv["attachments"][0]["content"])["close"]
     voss.connector.refused.add("a:1kari-personal")  # Teams answers 403: the app was removed
     note = "Vi har ordna med betre lys i gangen og sett opp skilt."
-    await press(voss.user("liv"), to_liv["id"], close, cause="equipment", close_note=note)
+    await press(voss.user("liv"), to_liv["id"], close, close_cause="equipment", close_note=note)
     engine = create_async_db_engine(voss.url)
     async with session_factory(engine)() as session:
         rows = (

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select as select_columns
+from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
 
 from bot.cli.main import main
@@ -457,6 +458,13 @@ async def test_forgetting_kari_keeps_the_statistics_and_no_trace_of_her(
     pers = await a_report(
         sessions, reporter="aad-per", name="Per Hansen", description=PER_WROTE, unit_id=voss.home
     )
+    # Per's leader named her in the cause she recorded.
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Report)
+            .where(col(Report.id) == pers)
+            .values(cause="training", cause_text="Kari Nordmann hadde ikkje fått opplæring.")
+        )
     await chats(sessions)
     kari = await person_id(sessions, "aad-kari")
     statistics_before = await statistics(sessions)
@@ -470,7 +478,7 @@ async def test_forgetting_kari_keeps_the_statistics_and_no_trace_of_her(
         2,
     )
     assert forgotten.actions == 2  # the two «created» events
-    assert forgotten.mentions == 1  # Per wrote her name
+    assert forgotten.mentions == 2  # Per wrote her name, and his leader in the cause
 
     assert await statistics(sessions) == statistics_before
     left = await everything(sessions)

@@ -390,6 +390,51 @@ async def test_a_legal_duty_waits_is_reminded_and_a_later_day_reminds_again(
     assert world.chat("liv") == []
 
 
+async def test_a_reminder_sent_after_working_hours_waits_for_the_morning(world: World) -> None:
+    await world.report()
+    world.post.clock.now = oslo(2026, 11, 26, 15, 59)  # queued in working hours …
+    assert await world.reminders.queue_due() == 2
+    world.post.clock.now = oslo(2026, 11, 26, 16, 30)  # … but the sender comes to it after
+    await world.post.sender().drain()
+    assert world.chat("liv") == []
+    rows = [r for r in await world.post.rows() if r.kind == "reminder_remind"]
+    assert [(r.status, r.attempts) for r in rows] == [("queued", 0), ("queued", 0)]
+    assert {r.not_before for r in rows} == {oslo(2026, 11, 27, 8, 0)}
+    world.post.clock.now = oslo(2026, 11, 27, 8, 0)
+    await world.post.sender().drain()
+    assert len(world.chat("liv")) == 1
+
+
+async def test_a_duty_a_judgement_adds_is_reminded_too(world: World) -> None:
+    report = await world.report()
+    async with world.post.sessions() as session, session.begin():
+        await session.execute(
+            update(Report)
+            .where(col(Report.id) == report)
+            .values(status="acknowledged", harm="injury")  # a fall: skademelding only
+        )
+    assert await world.tick(oslo(2026, 11, 26, 14, 30)) == 2
+    world.chat("liv")
+    async with world.post.sessions() as session, session.begin():
+        session.add(
+            ReportDuty(
+                report_id=report,
+                duty="nav_injury",
+                answer="done",
+                answered_at=oslo(2026, 11, 26, 15, 0),
+            )
+        )
+        # The leader's judgement: it was violence, so the kap. 23A follow-up now applies.
+        await session.execute(
+            update(Report).where(col(Report.id) == report).values(category="violence_threats")
+        )
+    assert await world.tick(oslo(2026, 11, 27, 9, 0)) == 2
+    [to_liv] = world.chat("liv")
+    assert NN("duty.debrief") in to_liv
+    assert NN("duty.nav_injury") not in to_liv  # answered
+    assert await world.tick(oslo(2026, 11, 27, 10, 0)) == 0
+
+
 async def test_the_weekly_digest(world: World) -> None:
     await world.report()
     await world.report(unit="home")

@@ -326,6 +326,8 @@ async def test_the_adviser_gets_the_amu_report_of_a_quarter(town: Town) -> None:
     assert next(overview.iter_rows(min_row=2, values_only=True))[:3] == ("Totalt", 9, 2)
     # Without a quarter: the last one that is over (the clock says November 2026).
     assert "3. kvartal 2026" in words(await town.ask("hanne", "amu-rapport"))
+    # Written as two words too, whatever order the phrases were learnt in.
+    assert reply["summary"] == (await town.ask("hanne", "AMU rapport 2025Q3"))["summary"]
 
 
 async def test_the_amu_report_is_the_advisers_and_a_bad_quarter_is_said(town: Town) -> None:

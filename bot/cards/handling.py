@@ -76,10 +76,12 @@ def _offered(codes: Categories, current: str | None, language: str) -> list[tupl
 
 
 def _cause_inputs(
-    texts: Texts, view: HandlingView, causes: Categories, *, required: bool
+    texts: Texts, view: HandlingView, causes: Categories, *, required: bool, prefix: str = ""
 ) -> list[dict[str, Any]]:
+    """The cause's choice and words; `prefix` keeps the close form's ids its own (every input
+    id on a card is unique, or a client may send one form's value for another's)."""
     choice = _choices(
-        "cause",
+        f"{prefix}cause",
         texts("handling.label_cause"),
         _offered(causes, view.cause, texts.language),
         view.cause,
@@ -88,7 +90,7 @@ def _cause_inputs(
         choice |= {"isRequired": True, "errorMessage": texts("handling.error_cause")}
     words: dict[str, Any] = {
         "type": "Input.Text",
-        "id": "cause_text",
+        "id": f"{prefix}cause_text",
         "label": texts("handling.label_cause_text"),
         "maxLength": 500,
         "isMultiline": True,
@@ -184,7 +186,7 @@ def _actions(
         _show_card(
             texts("handling.close"),
             [
-                *_cause_inputs(texts, view, causes, required=True),
+                *_cause_inputs(texts, view, causes, required=True, prefix="close_"),
                 _input(texts, "close_note", multiline=True, max_length=2000),
             ],
             _submit(texts("handling.close_confirm"), view, Op.CLOSE, style="positive"),

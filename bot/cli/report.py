@@ -49,6 +49,9 @@ async def _gather(
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     texts = Catalogues()[args.language or settings.default_language]
+    if args.out.suffix.lower() != ".pdf":
+        sys.stderr.write(f"--out {args.out}: the PDF's name ends in .pdf (the XLSX goes beside)\n")
+        return 2
     period = parse_quarter(args.quarter, now=utcnow())
     if isinstance(period, QuarterProblem):
         sys.stderr.write(f"--quarter {args.quarter!r}: {texts(f'amu.problem_{period.value}')}\n")

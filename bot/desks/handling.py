@@ -64,6 +64,8 @@ INPUTS = (
     "judge_reason",
     "cause",
     "cause_text",
+    "close_cause",
+    "close_cause_text",
     "duty_later",
     *(f"{DUTY_PREFIX}{duty.value}" for duty in Duty),
 )
@@ -134,7 +136,7 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
         return HandlingRequest(operation, report_id, version, measure=measure)
     if operation is Op.CLOSE:
         problems: list[FieldProblem] = []
-        cause = _cause(value, problems, required=False)
+        cause = _cause(value, problems, required=False, prefix="close_")
         checked = _guarded_text(value, "close_note", NOTE_MIN, OPTIONAL_TEXT_MAX, problems)
         if problems or checked is None:
             return problems
@@ -198,20 +200,22 @@ def _code(raw: Any) -> str | None:
 
 
 def _cause(
-    value: Mapping[str, Any], problems: list[FieldProblem], *, required: bool
+    value: Mapping[str, Any], problems: list[FieldProblem], *, required: bool, prefix: str = ""
 ) -> CauseInput | None:
-    """The cause chosen, with its optional words; without a choice, None (closing checks that
-    the report has one already) or, when `required`, a problem."""
-    code = _code(value.get("cause"))
-    raw_text = value.get("cause_text")
+    """The cause chosen, with its optional words (the close form's fields are `close_…`);
+    without a choice, None (closing checks that the report has one already) or, when
+    `required`, a problem."""
+    name, words_name = f"{prefix}cause", f"{prefix}cause_text"
+    code = _code(value.get(name))
+    raw_text = value.get(words_name)
     words = None
     if isinstance(raw_text, str) and raw_text.strip():
-        words = _guarded_text(value, "cause_text", SHORT_TEXT_MIN, CAUSE_TEXT_MAX, problems)
+        words = _guarded_text(value, words_name, SHORT_TEXT_MIN, CAUSE_TEXT_MAX, problems)
     elif raw_text is not None and not isinstance(raw_text, str):
-        problems.append(FieldProblem("cause_text", Problem("form_type")))
+        problems.append(FieldProblem(words_name, Problem("form_type")))
     if code is None:
         if required or words is not None:
-            problems.append(FieldProblem("cause", Problem("cause_needed")))
+            problems.append(FieldProblem(name, Problem("cause_needed")))
         return None
     return CauseInput(code, words)
 

@@ -480,10 +480,11 @@ def _against_lists(
         elif (judged.severity, judged.category) == (view.severity, view.category):
             problems.append(FieldProblem(None, Problem("judge_unchanged")))
     cause = request.cause
+    field = "close_cause" if request.op is Op.CLOSE else "cause"
     if cause is not None:
         known = causes.get(cause.code)
         if cause.code != view.cause and (known is None or not known.active):
-            problems.append(FieldProblem("cause", Problem("form_choice")))
+            problems.append(FieldProblem(field, Problem("form_choice")))
     if request.op is Op.CLOSE and cause is None and view.cause is None:
-        problems.append(FieldProblem("cause", Problem("cause_needed")))
+        problems.append(FieldProblem(field, Problem("cause_needed")))
     return problems

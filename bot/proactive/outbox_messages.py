@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desks.leader_desk import LeaderDesk
 from bot.proactive.nudges import NUDGE, nudge_message
-from bot.proactive.outbox_sender import Drawn, Unreachable
+from bot.proactive.outbox_sender import Drawn, NotYet, Unreachable
 from bot.proactive.reminder_messages import STEP_OF_KIND, ReminderMessages
 from bot.proactive.reminders import KIND
 from bot.proactive.tips import TipMessages
@@ -49,13 +49,21 @@ class OutboxMessages:
         self._catalogues = catalogues
         self._clock = clock
         self._default_language = default_language
+        self._calendar = (rules or ReminderRules()).calendar
         self._reminders = ReminderMessages(
             leaders, catalogues, clock, default_language, rules or ReminderRules()
         )
         self._tips = TipMessages(catalogues, default_language)
 
-    async def draw(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
+    async def draw(
+        self, session: AsyncSession, item: OutboxItem
+    ) -> Drawn | Unreachable | NotYet | None:
         payload = item.payload
+        if item.kind in STEP_OF_KIND or item.kind == TIP:
+            # Queued in working hours; one woken or retried after them waits for the morning.
+            now = self._clock()
+            if not self._calendar.is_working_moment(now):
+                return NotYet(self._calendar.next_working_moment(now))
         if item.kind in STEP_OF_KIND:
             return await self._reminders.draw(session, item)
         if item.kind in (TIP, TIP_REPORT):

@@ -22,7 +22,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from botbuilder.schema import Activity
@@ -81,6 +81,14 @@ class Unreachable:
 
 
 @dataclass(frozen=True)
+class NotYet:
+    """Not before `until`: a reminder or a tip woken or retried outside working hours waits
+    for the next working morning rather than arrive at night."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
 class Later:
     """Not now, but soon (Teams busy, an installation under way): try the row again."""
 
@@ -101,7 +109,9 @@ class ChatOpener(Protocol):
 class MessageDrawer(Protocol):
     """Makes an outbox row the message for its recipient now (bot.proactive.outbox_messages)."""
 
-    async def draw(self, session: AsyncSession, item: OutboxItem) -> Drawn | Unreachable | None:
+    async def draw(
+        self, session: AsyncSession, item: OutboxItem
+    ) -> Drawn | Unreachable | NotYet | None:
         """The message; Unreachable when the person has no chat with the bot; None when there
         is nothing to say any more."""
 
@@ -379,12 +389,18 @@ class OutboxSender:
             return False
 
     async def _send(self, item: OutboxItem, sent: _Sent) -> bool:
-        drawn: Drawn | Unreachable | Later | None = await self._draw(item)
+        drawn: Drawn | Unreachable | NotYet | Later | None = await self._draw(item)
         if isinstance(drawn, Unreachable) and drawn.reason == NOT_INSTALLED and self._opener:
             # No chat with the bot yet: open one (Teams, or an install through Graph).
             opened = await self._opener.open(item.person_id, self._pace_tenant)
             drawn = await self._draw(item) if isinstance(opened, ConversationAddress) else opened
         if drawn is None:
+            return False
+        if isinstance(drawn, NotYet):
+            async with self._sessions() as session, session.begin():
+                await outbox.defer(
+                    session, item_id=item.id, owner=self.owner, not_before=drawn.until
+                )
             return False
         if isinstance(drawn, Later):
             await self._later(item, drawn)
@@ -420,7 +436,7 @@ class OutboxSender:
             logger.exception("outbox row %s: recording what it meant failed", item.id)
         return False
 
-    async def _draw(self, item: OutboxItem) -> Drawn | Unreachable | None:
+    async def _draw(self, item: OutboxItem) -> Drawn | Unreachable | NotYet | None:
         """The row as a message now; a row with nothing to say any more is done."""
         async with self._sessions() as session, session.begin():
             drawn = await self._drawer.draw(session, item)

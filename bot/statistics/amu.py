@@ -108,13 +108,10 @@ def _period(texts: Texts, period: QuarterPeriod, year: int | None = None) -> str
     return texts("chart.quarter", quarter=period.quarter, year=year or period.year)
 
 
-def _pair_row(texts: Texts, label: str, pair: Pair) -> Row:
-    return (
-        label,
-        number(texts, pair.count),
-        number(texts, pair.previous),
-        change_text(texts, pair),
-    )
+def _pair_row(texts: Texts, label: str, pair: Pair, *, over: bool = True) -> Row:
+    # A quarter under way against a whole one a year before is no change to show.
+    change = change_text(texts, pair) if over else "–"
+    return (label, number(texts, pair.count), number(texts, pair.previous), change)
 
 
 def _days(texts: Texts, days: float | None) -> str:
@@ -140,6 +137,7 @@ def _handling_row(texts: Texts, label: str, figures: HandlingFigures) -> Row:
 def tables(report: AmuReport, texts: Texts) -> list[Table]:
     """The report's tables, in its order, in the reader's language."""
     stats, period = report.stats, report.period
+    over = period.is_over(report.made_at)
     this, before = _period(texts, period), _period(texts, period, period.year - 1)
     counted = ("", this, before, texts("amu.col_change"))
     found = [
@@ -147,9 +145,9 @@ def tables(report: AmuReport, texts: Texts) -> list[Table]:
             texts("amu.heading_overview"),
             counted,
             (
-                _pair_row(texts, texts("amu.total"), stats.total),
+                _pair_row(texts, texts("amu.total"), stats.total, over=over),
                 *(
-                    _pair_row(texts, texts(f"severity.{code.value}"), pair)
+                    _pair_row(texts, texts(f"severity.{code.value}"), pair, over=over)
                     for code, pair in stats.severities
                 ),
             ),
@@ -158,7 +156,7 @@ def tables(report: AmuReport, texts: Texts) -> list[Table]:
             texts("amu.heading_category"),
             counted,
             tuple(
-                _pair_row(texts, category.label(texts.language), pair)
+                _pair_row(texts, category.label(texts.language), pair, over=over)
                 for category, pair in sorted(stats.categories, key=lambda item: -item[1].count)
                 if pair.count or pair.previous
             ),
@@ -167,7 +165,7 @@ def tables(report: AmuReport, texts: Texts) -> list[Table]:
             texts("amu.heading_department"),
             counted,
             tuple(
-                _pair_row(texts, name or texts("amu.unknown_unit"), pair)
+                _pair_row(texts, name or texts("amu.unknown_unit"), pair, over=over)
                 for name, pair in stats.departments
             ),
         ),
@@ -367,6 +365,16 @@ def intro(report: AmuReport, texts: Texts) -> list[str]:
     total = report.stats.total
     if not report.has_reports:
         lines.append(texts("amu.no_reports", period=period, previous=before))
+    elif not report.period.is_over(report.made_at):
+        lines.append(
+            texts(
+                "amu.summary_so_far",
+                count=number(texts, total.count),
+                period=period,
+                previous=number(texts, total.previous),
+                previous_period=before,
+            )
+        )
     else:
         lines.append(
             texts(

@@ -136,7 +136,7 @@ async def test_a_report_goes_to_the_leader_who_handles_it(sqlite_url: str, tmp_p
             await liv.press(
                 card,
                 buttons(card)["close"],
-                {"cause": "client_related", "close_note": note},  # the cause, as recorded
+                {"close_cause": "client_related", "close_note": note},  # as recorded
                 until=NN("handling.closed"),
             )
             closed = await liv.updated_to(card["messageId"], NN("status.closed"))
