@@ -64,31 +64,29 @@ class UnitLeader(SQLModel, table=True):
     deputy: bool = False
 
 
-class CategoryRow(SQLModel, table=True):
+class CodeListColumns(SQLModel):
+    """A municipality's list of codes with labels in nn/nb/en, an order and «active»: the
+    categories and the causes (domain.categories, domain.causes) share these columns."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    label_nn: str = Field(max_length=100)
+    label_nb: str | None = Field(default=None, max_length=100)
+    label_en: str | None = Field(default=None, max_length=100)
+    sort_order: int = 0
+    active: bool = True
+
+
+class CategoryRow(CodeListColumns, table=True):
     """One of the municipality's avvik categories (domain.categories): reports store the code;
     a retired one (active false) is hidden from new reports and kept for history."""
 
     __tablename__ = "category"
 
-    code: str = Field(primary_key=True, max_length=40)
-    label_nn: str = Field(max_length=100)
-    label_nb: str | None = Field(default=None, max_length=100)
-    label_en: str | None = Field(default=None, max_length=100)
-    sort_order: int = 0
-    active: bool = True
 
-
-class CauseRow(SQLModel, table=True):
-    """One of the causes a leader chooses from (domain.causes), shaped like a category."""
+class CauseRow(CodeListColumns, table=True):
+    """One of the causes a leader chooses from (domain.causes)."""
 
     __tablename__ = "cause"
-
-    code: str = Field(primary_key=True, max_length=40)
-    label_nn: str = Field(max_length=100)
-    label_nb: str | None = Field(default=None, max_length=100)
-    label_en: str | None = Field(default=None, max_length=100)
-    sort_order: int = 0
-    active: bool = True
 
 
 class CaseCounter(SQLModel, table=True):

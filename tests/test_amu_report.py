@@ -17,12 +17,12 @@ import pytest
 from bot.cli.main import main
 from bot.statistics.amu import gather_amu, intro, tables
 from domain.access import EVERYTHING
-from domain.oslo_time import month_of
 from domain.quarters import QuarterPeriod, QuarterProblem, parse_quarter
 from domain.working_time import WorkingCalendar
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.models import Report, ReportDuty
 from tests.chat import CATALOGUES, NN
+from tests.test_handling_times import report_fields
 from tests.voss_org import make_voss
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -49,20 +49,7 @@ def test_a_quarter_as_people_write_it(text: str, found: QuarterPeriod | QuarterP
 
 
 def _report(key: str, unit_id: int, at: datetime, **values: Any) -> Report:
-    fields: dict[str, Any] = {
-        "case_number": key,
-        "submission_key": key,
-        "unit_id": unit_id,
-        "location": "Skuleplassen",
-        "occurred_at": at,
-        "reported_at": at,
-        "reported_month": month_of(at),
-        "description": "Elev slo assistent under friminuttet.",
-        "harm": "near_miss",
-        "category": "violence_threats",
-        "severity": "medium",
-    }
-    return Report(**{**fields, **values})
+    return Report(**{**report_fields(key, unit_id, at, "violence_threats"), **values})
 
 
 async def _quarter_of_voss(sessions: SessionFactory) -> None:

@@ -139,7 +139,7 @@ async def test_the_statistics_document_has_the_years_handling(sessions: SessionF
     async with sessions() as session, session.begin():
         school = [
             Report(
-                **_report(f"s{n}", voss.school, monday, "violence_threats"),
+                **report_fields(f"s{n}", voss.school, monday, "violence_threats"),
                 acknowledged_at=ack,
                 closed_at=closed,
                 cause=cause,
@@ -153,13 +153,15 @@ async def test_the_statistics_document_has_the_years_handling(sessions: SessionF
             )
         ]
         home = Report(
-            **{**_report("h1", voss.home, monday, "fall_accident"), "severity": "low"},
+            **{**report_fields("h1", voss.home, monday, "fall_accident"), "severity": "low"},
             reported_severity="high",
             acknowledged_at=oslo(2026, 11, 2, 10, 0),
             closed_at=oslo(2026, 11, 4, 9, 0),
             cause="equipment",
         )
-        imported = Report(**_report("i1", voss.home, monday, "fall_accident"), source="import")
+        imported = Report(
+            **report_fields("i1", voss.home, monday, "fall_accident"), source="import"
+        )
         session.add_all([*school, home, imported])
         await session.flush()
         assert school[0].id is not None
@@ -208,7 +210,7 @@ async def test_the_statistics_document_has_the_years_handling(sessions: SessionF
     assert (debrief["applies"], debrief["done"], debrief["unanswered"]) == (3, 1, 2)
 
 
-def _report(key: str, unit_id: int, at: datetime, category: str) -> dict[str, Any]:
+def report_fields(key: str, unit_id: int, at: datetime, category: str) -> dict[str, Any]:
     return {
         "case_number": key,
         "submission_key": key,

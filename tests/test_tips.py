@@ -420,7 +420,8 @@ async def test_a_series_goes_every_n_weeks_and_a_deadline_tip_before_its_deadlin
         tip_title="Frist for vernerunde 1. mars",
         tip_audience="role:verneombod",
         tip_when="before_deadline",
-        tip_deadline="2027-03-01",
+        tip_deadline="Vernerunden skal vere ferdig 1. mars.",  # the «Frist» section's text
+        tip_deadline_date="2027-03-01",
         tip_days_before="5",
     )
     [later] = await press(voss.user("hanne"), deadline_buttons["tip.send"])

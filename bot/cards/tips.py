@@ -37,7 +37,7 @@ INPUTS = (
     "tip_date",
     "tip_time",
     "tip_every",
-    "tip_deadline",
+    "tip_deadline_date",  # not «tip_deadline»: that is the «Frist» section's text
     "tip_days_before",
 )
 
@@ -144,7 +144,7 @@ def compose_card(texts: Texts, places: Sequence[Place], stored: StoredTip | None
         },
         {
             "type": "Input.Date",
-            "id": "tip_deadline",
+            "id": "tip_deadline_date",
             "label": texts("tips.label_deadline_date"),
             **({"value": schedule.deadline.isoformat()} if schedule and schedule.deadline else {}),
         },

@@ -37,3 +37,10 @@ def nothing_imported(
     if rejected_rows:
         sys.stderr.write("Fix them, or run again with --skip-invalid to import the other rows.\n")
     return 2
+
+
+def unknown_department(name: str, known: Sequence[str]) -> int:
+    """Exit status 2, saying which departments there are."""
+    listed = ", ".join(known) or "none yet"
+    sys.stderr.write(f"no department named {name!r}; the departments are: {listed}\n")
+    return 2

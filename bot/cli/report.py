@@ -13,6 +13,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli.common import unknown_department
 from bot.config import Settings
 from bot.statistics.amu import AmuReport, amu_pdf, amu_xlsx, gather_amu, scope_name
 from domain.access import EVERYTHING, Scope
@@ -63,9 +64,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             _gather(settings.database_url, period, scope, settings.reminder_rules.calendar)
         )
     except UnknownDepartment as unknown:
-        known = ", ".join(unknown.known) or "none yet"
-        sys.stderr.write(f"no department named {unknown.name!r}; the departments are: {known}\n")
-        return 2
+        return unknown_department(unknown.name, unknown.known)
     pdf: Path = args.out
     xlsx = pdf.with_suffix(".xlsx")
     name = scope_name(texts, report.stats.scope)

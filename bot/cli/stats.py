@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cards.statistics import scope_title
+from bot.cli.common import unknown_department
 from bot.config import Settings
 from bot.statistics.charts import write_charts
 from bot.statistics.export import stats_csv, stats_xlsx
@@ -68,9 +69,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             _document(settings.database_url, year, scope, settings.reminder_rules.calendar)
         )
     except UnknownDepartment as unknown:
-        known = ", ".join(unknown.known) or "none yet"
-        sys.stderr.write(f"no department named {unknown.name!r}; the departments are: {known}\n")
-        return 2
+        return unknown_department(unknown.name, unknown.known)
     texts = Catalogues()[args.language or settings.default_language]
     if args.charts is not None:
         args.charts.mkdir(parents=True, exist_ok=True)

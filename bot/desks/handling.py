@@ -137,7 +137,7 @@ def read_request(value: Any, *, today: date) -> HandlingRequest | list[FieldProb
     if operation is Op.CLOSE:
         problems: list[FieldProblem] = []
         cause = _cause(value, problems, required=False, prefix="close_")
-        checked = _guarded_text(value, "close_note", NOTE_MIN, OPTIONAL_TEXT_MAX, problems)
+        checked = guarded_text(value, "close_note", NOTE_MIN, OPTIONAL_TEXT_MAX, problems)
         if problems or checked is None:
             return problems
         return HandlingRequest(operation, report_id, version, note=checked, cause=cause)
@@ -178,7 +178,7 @@ def _snooze_until(raw: Any, today: date, field: str = "snooze_until") -> date | 
     return day
 
 
-def _guarded_text(
+def guarded_text(
     value: Mapping[str, Any], name: str, least: int, most: int, problems: list[FieldProblem]
 ) -> str | None:
     """A text others will read: present, within its length, and without personal data."""
@@ -210,7 +210,7 @@ def _cause(
     raw_text = value.get(words_name)
     words = None
     if isinstance(raw_text, str) and raw_text.strip():
-        words = _guarded_text(value, words_name, SHORT_TEXT_MIN, CAUSE_TEXT_MAX, problems)
+        words = guarded_text(value, words_name, SHORT_TEXT_MIN, CAUSE_TEXT_MAX, problems)
     elif raw_text is not None and not isinstance(raw_text, str):
         problems.append(FieldProblem(words_name, Problem("form_type")))
     if code is None:
@@ -228,7 +228,7 @@ def _judgement(value: Mapping[str, Any]) -> Judgement | list[FieldProblem]:
     category = _code(value.get("judge_category"))
     if category is None:
         problems.append(FieldProblem("judge_category", Problem("form_choice")))
-    reason = _guarded_text(value, "judge_reason", REASON_MIN, SHORT_TEXT_MAX, problems)
+    reason = guarded_text(value, "judge_reason", REASON_MIN, SHORT_TEXT_MAX, problems)
     if problems or severity is None or category is None or reason is None:
         return problems
     return Judgement(severity, category, reason)

@@ -488,7 +488,9 @@ def _schedule(
             return 0
 
     if when is When.BEFORE_DEADLINE:
-        return Schedule(when, deadline=day("tip_deadline"), days_before=number("tip_days_before"))
+        return Schedule(
+            when, deadline=day("tip_deadline_date"), days_before=number("tip_days_before")
+        )
     first = day("tip_date")
     clock_text = text("tip_time") or "09:00"
     try:

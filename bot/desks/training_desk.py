@@ -22,14 +22,13 @@ from bot.cards.training import (
     practice_card,
     step_card,
 )
+from bot.desks.handling import guarded_text
 from bot.desks.report_cards import card_message, problems_text
 from bot.desks.report_form import FieldProblem
 from bot.desks.tips_desk import TipsDesk
 from dialogs.turn import Clock, Reporter
 from domain.access import statistics_scope
-from domain.answers import Problem, clean_text
 from domain.i18n import Texts
-from domain.sensitive import sensitive_problem
 from domain.training import Module
 from domain.vocabulary import DESCRIPTION_MAX, DESCRIPTION_MIN, SHORT_TEXT_MAX, SHORT_TEXT_MIN
 from storage import handling, training
@@ -146,6 +145,25 @@ class TrainingDesk:
             await turn_context.send_activity(texts("training.moved_on"))
             await self._show(turn_context, texts, module, step, person)
             return
+        right = None if question is None else chosen == question.right
+        if not await self._advance(turn_context, texts, module, person, step, right):
+            return
+        if question is not None and chosen is not None:
+            card = feedback_card(texts, module, step, chosen)
+            await turn_context.send_activity(card_message(card, summary=module.title))
+            return
+        await self._show(turn_context, texts, module, step + 1, person)
+
+    async def _advance(
+        self,
+        turn_context: TurnContext,
+        texts: Texts,
+        module: Module,
+        person: int,
+        step: int,
+        right: bool | None,
+    ) -> bool:
+        """On from card `step`; False, with a word, when another press got there first."""
         async with self._sessions() as session, session.begin():
             moved = await training.advance(
                 session,
@@ -154,16 +172,11 @@ class TrainingDesk:
                 step=step,
                 cards=len(module.cards),
                 now=self._clock(),
-                right=None if question is None else chosen == question.right,
+                right=right,
             )
-        if not moved:  # another press got there first
+        if not moved:
             await turn_context.send_activity(texts("training.moved_on"))
-            return
-        if question is not None and chosen is not None:
-            card = feedback_card(texts, module, step, chosen)
-            await turn_context.send_activity(card_message(card, summary=module.title))
-            return
-        await self._show(turn_context, texts, module, step + 1, person)
+        return moved
 
     async def _practice(
         self,
@@ -180,22 +193,13 @@ class TrainingDesk:
             await self._show(turn_context, texts, module, step, person)
             return
         problems: list[FieldProblem] = []
-        what = _checked(value, "practice_what", DESCRIPTION_MIN, DESCRIPTION_MAX, problems)
-        where = _checked(value, "practice_where", SHORT_TEXT_MIN, SHORT_TEXT_MAX, problems)
+        # Checked as the real report's fields are: length, and no personal data.
+        what = guarded_text(value, "practice_what", DESCRIPTION_MIN, DESCRIPTION_MAX, problems)
+        where = guarded_text(value, "practice_where", SHORT_TEXT_MIN, SHORT_TEXT_MAX, problems)
         if problems or what is None or where is None:
             await turn_context.send_activity(problems_text(texts, problems))
             return
-        async with self._sessions() as session, session.begin():
-            moved = await training.advance(
-                session,
-                person_id=person,
-                module=module.id,
-                step=step,
-                cards=len(module.cards),
-                now=self._clock(),
-            )
-        if not moved:
-            await turn_context.send_activity(texts("training.moved_on"))
+        if not await self._advance(turn_context, texts, module, person, step, None):
             return
         card = practice_card(texts, module, step, what, where)
         await turn_context.send_activity(card_message(card, summary=module.title))
@@ -229,18 +233,3 @@ class TrainingDesk:
         await turn_context.send_activity(
             card_message(card, summary=texts("training.completion_title"))
         )
-
-
-def _checked(
-    value: dict[str, Any], name: str, least: int, most: int, problems: list[FieldProblem]
-) -> str | None:
-    """A practice answer checked as the real report's field is: its length, and no personal
-    data (the guard a reporter meets, met here first)."""
-    raw = value.get(name)
-    checked = clean_text(raw if isinstance(raw, str) else None, min_length=least, max_length=most)
-    if isinstance(checked, str):
-        checked = sensitive_problem(checked) or checked
-    if isinstance(checked, Problem):
-        problems.append(FieldProblem(name, checked))
-        return None
-    return checked

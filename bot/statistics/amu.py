@@ -365,25 +365,17 @@ def intro(report: AmuReport, texts: Texts) -> list[str]:
     total = report.stats.total
     if not report.has_reports:
         lines.append(texts("amu.no_reports", period=period, previous=before))
-    elif not report.period.is_over(report.made_at):
-        lines.append(
-            texts(
-                "amu.summary_so_far",
-                count=number(texts, total.count),
-                period=period,
-                previous=number(texts, total.previous),
-                previous_period=before,
-            )
-        )
     else:
+        # A quarter under way has no change to show against a whole one.
+        over = report.period.is_over(report.made_at)
         lines.append(
             texts(
-                "amu.summary",
+                "amu.summary" if over else "amu.summary_so_far",
                 count=number(texts, total.count),
                 period=period,
                 previous=number(texts, total.previous),
                 previous_period=before,
-                change=change_text(texts, total),
+                change=change_text(texts, total) if over else "",
             )
         )
     return lines
