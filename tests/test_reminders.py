@@ -26,7 +26,15 @@ from domain.reminders import due_reminders as rules_due
 from domain.vocabulary import Status
 from domain.working_time import WorkingCalendar, parse_days_off, parse_hours, parse_weekdays
 from storage.db import SessionFactory
-from storage.models import Measure, OutboxRow, Report, ReportDuty, UnitLeader
+from storage.models import (
+    Measure,
+    OutboxRow,
+    Report,
+    ReportCard,
+    ReportDuty,
+    ReportEvent,
+    UnitLeader,
+)
 from tests.chat import NN
 from tests.fake_connector import FakeConnector
 from tests.test_outbox import Post, voss_post
@@ -239,6 +247,23 @@ async def test_a_leader_is_reminded_once_and_the_adviser_hears_once(world: World
     assert "5 arbeidsdagar" in escalation
     assert world.chat("liv") == []
     assert await world.tick(oslo(2026, 12, 2, 9, 0)) == 0
+    # Each reminder showed the report's card: a read in its history, and a copy to redraw.
+    async with world.post.sessions() as session:
+        reads = list(
+            await session.scalars(
+                select(col(ReportEvent.actor_id)).where(
+                    col(ReportEvent.report_id) == report, col(ReportEvent.kind) == "read"
+                )
+            )
+        )
+        copies = list(
+            await session.scalars(
+                select(col(ReportCard.person_id)).where(col(ReportCard.report_id) == report)
+            )
+        )
+    people = sorted(world.post.ids[n] for n in ("liv", "lars", "hanne"))
+    assert sorted(reads) == people
+    assert sorted(copies) == people
 
 
 async def test_a_clock_that_jumps_catches_up_without_a_burst(world: World) -> None:

@@ -100,7 +100,8 @@ class OutboxMessages:
         address: ConversationAddress,
         activity_id: str,
     ) -> None:
-        if item.kind == NEW_REPORT:
+        if item.kind == NEW_REPORT or _is_report_card_reminder(item):
+            # A card that shows the report: kept to be redrawn, and a read in its history.
             await self._leaders.new_report_delivered(
                 session, item.person_id, item.payload["report_id"], address, activity_id
             )
@@ -110,7 +111,7 @@ class OutboxMessages:
             await mark_nudge_sent(session, nudge_id=item.payload["nudge_id"], now=self._clock())
 
     def records_delivery(self, item: OutboxItem) -> bool:
-        return item.kind in (NEW_REPORT, NUDGE, TIP_REPORT)
+        return item.kind in (NEW_REPORT, NUDGE, TIP_REPORT) or _is_report_card_reminder(item)
 
     async def unreachable(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
         """Each adviser hears once of each leader the bot cannot write to."""
@@ -138,3 +139,16 @@ class OutboxMessages:
             return Unreachable(NOT_INSTALLED)
         texts = self._catalogues[recipient.language or self._default_language]
         return Drawn(recipient.address, MessageFactory.text(say(texts)))
+
+
+# Reminders drawn as the report's handling card with a line above it.
+_REPORT_CARD_STEPS = frozenset(
+    KIND[step]
+    for step in (Step.REMIND, Step.ESCALATE, Step.MEASURE_SOON, Step.MEASURE_OVERDUE, Step.DUTY)
+)
+
+
+def _is_report_card_reminder(item: OutboxItem) -> bool:
+    """A reminder that showed someone the report's card. A measure's owner may get a plain
+    line instead (bot/proactive/reminder_messages.py): not a card to redraw, so left out."""
+    return item.kind in _REPORT_CARD_STEPS and not item.payload.get("owner")
