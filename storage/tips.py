@@ -226,16 +226,8 @@ async def start_delivery(session: AsyncSession, *, delivery_id: int, now: dateti
         )
         return 0
     people = await audience_ids(session, stored.audience)
-    for person in people:
-        await outbox.enqueue(
-            session,
-            person_id=person,
-            kind=TIP,
-            payload={"delivery_id": delivery_id},
-            dedupe_key=f"{TIP}:{delivery_id}:{person}",
-            now=now,
-        )
     if stored.created_by_id is not None:
+        # First, so that the adviser's report card is there as the sending begins.
         await outbox.enqueue(
             session,
             person_id=stored.created_by_id,
@@ -244,6 +236,16 @@ async def start_delivery(session: AsyncSession, *, delivery_id: int, now: dateti
             dedupe_key=f"{TIP_REPORT}:{delivery_id}:start",
             now=now,
         )
+    await outbox.enqueue_many(
+        session,
+        [
+            outbox.NewRow(
+                person, TIP, {"delivery_id": delivery_id}, f"{TIP}:{delivery_id}:{person}"
+            )
+            for person in people
+        ],
+        now=now,
+    )
     await session.execute(
         update(TipDelivery)
         .where(col(TipDelivery.id) == delivery_id)
