@@ -422,6 +422,7 @@ async def export_person(
         "measures_written": [],
         "handling_cards_received": [],
         "under_reporting_nudges": [],
+        "training": [],
     }
     if person is not None:
         assert person.id is not None
@@ -453,6 +454,21 @@ async def export_person(
         )
         export["reports"] = [await _own_report(session, r, person.id) for r in reports.all()]
         export.update(await _as_handler(session, person.id))
+        export["training"] = [
+            {
+                "module": row.module,
+                "step": row.step,
+                "answered": row.answered,
+                "right": row.right,
+                "started_at": _iso(row.started_at),
+                "completed_at": _iso(row.completed_at),
+            }
+            for row in await session.scalars(
+                select(TrainingProgress)
+                .where(col(TrainingProgress.person_id) == person.id)
+                .order_by(col(TrainingProgress.module))
+            )
+        ]
         export["under_reporting_nudges"] = [
             {
                 "unit": await _unit(session, nudge.unit_id),

@@ -35,15 +35,21 @@ async def progress_of(session: AsyncSession, *, person_id: int) -> dict[str, Pro
     }
 
 
-async def start(session: AsyncSession, *, person_id: int, module: str, now: datetime) -> None:
-    """From the first card: a module begun, or taken again (once completed, it stays so)."""
+async def start(
+    session: AsyncSession, *, person_id: int, module: str, cards: int, now: datetime
+) -> int:
+    """Begin a module, or take up one under way where the person is, or take a completed one
+    again from the first card with a fresh score (it stays completed); the card to show."""
     row = await session.get(TrainingProgress, (person_id, module))
     if row is None:
         session.add(
             TrainingProgress(person_id=person_id, module=module, started_at=now, updated_at=now)
         )
-        return
-    row.step, row.updated_at = 0, now
+        return 0
+    if row.step < cards:
+        return row.step
+    row.step, row.answered, row.right, row.updated_at = 0, 0, 0, now
+    return 0
 
 
 async def advance(
@@ -75,6 +81,19 @@ async def advance(
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def complete(session: AsyncSession, *, person_id: int, module: str, now: datetime) -> None:
+    """Completed: for someone past the last card of a module that has since lost cards."""
+    await session.execute(
+        update(TrainingProgress)
+        .where(
+            col(TrainingProgress.person_id) == person_id,
+            col(TrainingProgress.module) == module,
+            col(TrainingProgress.completed_at).is_(None),
+        )
+        .values(completed_at=now, updated_at=now)
+    )
 
 
 async def has_started_any(session: AsyncSession, *, person_id: int) -> bool:

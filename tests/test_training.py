@@ -71,6 +71,7 @@ def test_every_card_of_every_module_is_valid_adaptive_card_1_5(language: str) ->
             modules,
             [UnitCompletion(1, "Vossevangen skule", "Oppvekst", 12, {modules[0].id: 3}, 1)],
             whole=True,
+            as_tips=True,
         ),
         "completion, nobody": completion_card(texts, modules, [], whole=False),
         "a module as a tip": tip_card(
@@ -341,3 +342,29 @@ async def test_a_practice_report_is_checked_like_a_real_one_and_never_stored(vos
     again = await press(voss, "kari", data, practice_what=what, practice_where="Skuleplassen")
     assert words(again[0]) == NN("training.moved_on")
     assert shown  # the cards before it were shown
+
+
+async def test_odd_presses_and_taking_a_module_again(voss: Voss) -> None:
+    module = MODULES["nn"][3]  # «Kvifor det er viktig å melde»: two cards, then a question
+    start = {"action": TRAINING, "op": "start", "module": module.id, "step": 0}
+    await press(voss, "kari", start)
+    await press(voss, "kari", {**start, "op": "next"})
+    # The tip's «Start opplæringa» pressed mid-way: she goes on where she was.
+    [resumed] = await press(voss, "kari", start)
+    assert module.cards[1].heading in words(resumed)
+    await press(voss, "kari", {**start, "op": "next", "step": 1})
+    question = {**start, "op": "answer", "step": 2}
+    for odd in ("²", "9" * 5000, "-1", "7"):
+        [told] = await press(voss, "kari", question, training_answer=odd)
+        assert words(told) == NN("training.choose")
+    await press(voss, "kari", question, training_answer="0")  # wrong
+    # Past the end, a forged press is the done card, not a crash.
+    [done] = await press(voss, "kari", {**start, "op": "next", "step": 3})
+    assert NN("training.score", right=0, answered=1) in words(done)
+    # Taken again: a fresh score.
+    await press(voss, "kari", start)
+    await press(voss, "kari", {**start, "op": "next"})
+    await press(voss, "kari", {**start, "op": "next", "step": 1})
+    await press(voss, "kari", question, training_answer="1")
+    [done] = await press(voss, "kari", {**start, "op": "done", "step": 3})
+    assert NN("training.score", right=1, answered=1) in words(done)

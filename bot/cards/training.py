@@ -177,7 +177,12 @@ def done_card(texts: Texts, module: Module, progress: Progress | None) -> Card:
 
 
 def completion_card(
-    texts: Texts, modules: Sequence[Module], units: Sequence[UnitCompletion], *, whole: bool
+    texts: Texts,
+    modules: Sequence[Module],
+    units: Sequence[UnitCompletion],
+    *,
+    whole: bool,
+    as_tips: bool = False,
 ) -> Card:
     """Completion per module, and per unit (and department, for the adviser): counts and
     shares of the people the bot knows in each unit."""
@@ -198,18 +203,14 @@ def completion_card(
             ]
         ),
     ]
-    if whole:
-        # The adviser may send a module to an audience as a tip (bot/desks/tips_desk.py).
+    if as_tips:
+        # The adviser may send a module to an audience as a tip (bot/desks/tips_desk.py); one
+        # button each, in sets of five (what Teams draws in one row of buttons).
         body.append(paragraph(texts("training.as_tip_intro"), subtle=True))
-        body.append(
-            {
-                "type": "ActionSet",
-                "actions": [
-                    _button(texts("training.as_tip", module=m.title), "tip", m.id)
-                    for m in modules[:5]
-                ],
-            }
-        )
+        buttons = [_button(texts("training.as_tip", module=m.title), "tip", m.id) for m in modules]
+        for start in range(0, len(buttons), 5):
+            body.append({"type": "ActionSet", "actions": buttons[start : start + 5]})
+    if whole:
         departments: dict[str, list[UnitCompletion]] = {}
         for unit in units:
             departments.setdefault(unit.department, []).append(unit)

@@ -25,7 +25,7 @@ from bot.cards.training import (
 from bot.desks.handling import guarded_text
 from bot.desks.report_cards import card_message, problems_text
 from bot.desks.report_form import FieldProblem
-from bot.desks.tips_desk import TipsDesk
+from bot.desks.tips_desk import TipsDesk, may_write_tips
 from dialogs.turn import Clock, Reporter
 from domain.access import statistics_scope
 from domain.i18n import Texts
@@ -94,8 +94,10 @@ class TrainingDesk:
         now = self._clock()
         if op == "start":
             async with self._sessions() as session, session.begin():
-                await training.start(session, person_id=person, module=module.id, now=now)
-            await self._show(turn_context, texts, module, 0, person)
+                at = await training.start(
+                    session, person_id=person, module=module.id, cards=len(module.cards), now=now
+                )
+            await self._show(turn_context, texts, module, at, person)
             return
         async with self._sessions() as session:
             progress = (await training.progress_of(session, person_id=person)).get(module.id)
@@ -103,10 +105,12 @@ class TrainingDesk:
             await turn_context.send_activity(texts("training.not_begun", module=module.title))
             await self.send_list(turn_context, texts, who)
             return
-        if op == "done":
-            await turn_context.send_activity(
-                card_message(done_card(texts, module, progress), summary=module.title)
-            )
+        if progress.step >= len(module.cards) or op == "done":
+            # Done (or past the end of a module that has since lost cards): nothing to move on.
+            if progress.step >= len(module.cards) and not progress.completed:
+                async with self._sessions() as session, session.begin():
+                    await training.complete(session, person_id=person, module=module.id, now=now)
+            await self._show(turn_context, texts, module, progress.step, person)
             return
         if op == "show" or step != progress.step:
             if op != "show":  # an answer twice, or a button on a card left behind
@@ -137,7 +141,11 @@ class TrainingDesk:
             return
         if question is not None:
             raw = value.get("training_answer")
-            if not isinstance(raw, str) or not raw.isdigit() or int(raw) >= len(question.options):
+            if (
+                not isinstance(raw, str)
+                or not (raw.isascii() and raw.isdecimal() and len(raw) <= 2)
+                or int(raw) >= len(question.options)
+            ):
                 await turn_context.send_activity(texts("training.choose"))
                 return
             chosen = int(raw)
@@ -176,6 +184,9 @@ class TrainingDesk:
             )
         if not moved:
             await turn_context.send_activity(texts("training.moved_on"))
+            async with self._sessions() as session:
+                now_at = (await training.progress_of(session, person_id=person)).get(module.id)
+            await self._show(turn_context, texts, module, now_at.step if now_at else 0, person)
         return moved
 
     async def _practice(
@@ -229,7 +240,9 @@ class TrainingDesk:
                 unit_ids=None if scope.everything else sorted(scope.unit_ids or ()),
                 modules=[m.id for m in modules],
             )
-        card = completion_card(texts, modules, units, whole=scope.everything)
+        card = completion_card(
+            texts, modules, units, whole=scope.everything, as_tips=may_write_tips(actor)
+        )
         await turn_context.send_activity(
             card_message(card, summary=texts("training.completion_title"))
         )

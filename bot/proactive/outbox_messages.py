@@ -16,6 +16,7 @@ from bot.proactive.reminder_messages import STEP_OF_KIND, ReminderMessages
 from bot.proactive.reminders import KIND
 from bot.proactive.tips import TipMessages
 from dialogs.turn import Clock
+from domain.access import may_view
 from domain.i18n import Catalogues, Texts
 from domain.reminders import ReminderRules, Step
 from storage import handling, organisation, outbox
@@ -100,7 +101,7 @@ class OutboxMessages:
         address: ConversationAddress,
         activity_id: str,
     ) -> None:
-        if item.kind == NEW_REPORT or _is_report_card_reminder(item):
+        if item.kind == NEW_REPORT or await self._showed_report_card(session, item):
             # A card that shows the report: kept to be redrawn, and a read in its history.
             await self._leaders.new_report_delivered(
                 session, item.person_id, item.payload["report_id"], address, activity_id
@@ -111,7 +112,24 @@ class OutboxMessages:
             await mark_nudge_sent(session, nudge_id=item.payload["nudge_id"], now=self._clock())
 
     def records_delivery(self, item: OutboxItem) -> bool:
-        return item.kind in (NEW_REPORT, NUDGE, TIP_REPORT) or _is_report_card_reminder(item)
+        return item.kind in (NEW_REPORT, NUDGE, TIP_REPORT) or item.kind in _REPORT_CARD_STEPS
+
+    async def _showed_report_card(self, session: AsyncSession, item: OutboxItem) -> bool:
+        """A reminder drawn as the report's card: every one but the plain line a measure's
+        owner gets when they may not read the report (bot/proactive/reminder_messages.py)."""
+        if item.kind not in _REPORT_CARD_STEPS:
+            return False
+        if not item.payload.get("owner"):
+            return True
+        reader = await handling.person_by_id(session, person_id=item.person_id)
+        if reader is None:
+            return False
+        try:
+            view = await handling.handling_view(session, report_id=item.payload["report_id"])
+        except handling.ReportNotFound:
+            return False
+        actor = await handling.actor_of(session, aad_object_id=reader.aad_object_id)
+        return may_view(actor, view.scope)
 
     async def unreachable(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
         """Each adviser hears once of each leader the bot cannot write to."""
@@ -146,9 +164,3 @@ _REPORT_CARD_STEPS = frozenset(
     KIND[step]
     for step in (Step.REMIND, Step.ESCALATE, Step.MEASURE_SOON, Step.MEASURE_OVERDUE, Step.DUTY)
 )
-
-
-def _is_report_card_reminder(item: OutboxItem) -> bool:
-    """A reminder that showed someone the report's card. A measure's owner may get a plain
-    line instead (bot/proactive/reminder_messages.py): not a card to redraw, so left out."""
-    return item.kind in _REPORT_CARD_STEPS and not item.payload.get("owner")
