@@ -163,13 +163,8 @@ def card_of(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    card = card_of(message)
-    found = [a["data"] for a in card.get("actions", []) if a["type"] == "Action.Submit"]
-    for element in card["body"]:
-        for inner in element.get("items", []):
-            if inner.get("type") == "ActionSet":
-                found += [a["data"] for a in inner["actions"]]
-    return found
+    """A message's card's submit buttons, in the card's order."""
+    return buttons_anywhere(card_of(message))
 
 
 async def press(voss: Voss, name: str, data: dict[str, Any], **inputs: Any) -> list[dict[str, Any]]:

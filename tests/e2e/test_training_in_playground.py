@@ -11,24 +11,12 @@ from tests.bot_process import BotProcess
 from tests.chat import EN, NN
 from tests.e2e.harness import HANNE, KARI, playground_for, require_playground, words
 from tests.e2e.test_leaders_in_playground import import_organisation
+from tests.test_training import buttons_anywhere
 
 
 def submits(message: dict[str, Any]) -> list[dict[str, Any]]:
     """Every submit button's data on a message's card, in order."""
-    found: list[dict[str, Any]] = []
-
-    def walk(element: Any) -> None:
-        if isinstance(element, dict):
-            if element.get("type") == "Action.Submit":
-                found.append(element["data"])
-            for value in element.values():
-                walk(value)
-        elif isinstance(element, list):
-            for value in element:
-                walk(value)
-
-    walk(message["attachments"][0]["content"])
-    return found
+    return buttons_anywhere(message["attachments"][0]["content"])
 
 
 async def test_kari_completes_a_module_and_the_adviser_sees_it(
