@@ -303,9 +303,11 @@ async def statistics(
     now: datetime | None = None,
     calendar: WorkingCalendar | None = None,
     quarter: int | None = None,
+    with_handling: bool = True,
 ) -> Statistics:
     """The document for `year` as `scope` may see it; with `now`, a year still running is
-    marked as such (`complete_months`) and the handling times are as things stand now. A
+    marked as such (`complete_months`) and the handling times are as things stand now
+    (`with_handling` False leaves them out: the charts and files do not show them). A
     department is found by its name in any case and spacing («oppvekst»); raises
     UnknownDepartment."""
     known = await department_names(session)
@@ -326,6 +328,13 @@ async def statistics(
     sick_leave = await _sick_leave(session, year, [u.id for u in units])
     category_list = await load_categories(session)
     document = _assemble(year, scope, units, rows, sick_leave, known, category_list)
+    if not with_handling:  # charts and files: they show counts only
+        document = replace(document, quarter=quarter)
+        return (
+            document
+            if now is None
+            else replace(document, complete_months=complete_months(year, now))
+        )
     if quarter is None:
         first, last = months_of_year(year)
         year_end = datetime(year + 1, 1, 1, tzinfo=OSLO) - timedelta(microseconds=1)

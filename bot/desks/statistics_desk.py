@@ -287,6 +287,7 @@ class StatisticsDesk:
                     scope=scope,
                     now=self._clock(),
                     calendar=self._calendar,
+                    with_handling=False,
                 )
             except UnknownDepartment:
                 return None  # renamed since the card was made
