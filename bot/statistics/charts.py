@@ -84,7 +84,7 @@ def draw(name: Chart | str, statistics: Statistics, texts: Texts) -> Figure:
 
 def render_chart(name: Chart | str, statistics: Statistics, texts: Texts) -> bytes:
     """One chart as PNG bytes. Raises UnknownChart."""
-    return _png(draw(name, statistics, texts))
+    return png_of(draw(name, statistics, texts))
 
 
 def chart_file_name(name: Chart | str, statistics: Statistics) -> str:
@@ -200,7 +200,7 @@ def _figure(rows: int = 0) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _png(figure: Figure) -> bytes:
+def png_of(figure: Figure) -> bytes:
     """Drawn on Agg, then reduced to a palette: flat colours and anti-aliased text need few,
     and the file is a third of the size (Teams clients fetch it). Pillow writes no software or
     time chunk, so the bytes depend on the statistics alone."""

@@ -6,7 +6,6 @@ parsers, no database. What needs the database (which codes reports use) is left 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -20,15 +19,7 @@ from domain.categories import (
     Category,
     name_key,
 )
-from domain.readers.records import (
-    Header,
-    Row,
-    RowProblem,
-    Unreadable,
-    decode_csv,
-    delimiter_of,
-    records,
-)
+from domain.readers.records import Row, RowProblem, header_and_rows
 
 # `reports` is written by the export, so the admin sees which are in use; an import ignores it.
 COLUMNS = ("code", "nn", "nb", "en", "order", "active", "reports")
@@ -67,71 +58,6 @@ class CategoryMap:
 
     def get(self, name: str) -> str | None:
         return self.codes.get(name_key(name))
-
-
-# ---- headers --------------------------------------------------------------------------------
-
-
-def _header(
-    line: int,
-    record: list[str],
-    aliases: Mapping[str, tuple[str, ...]],
-    required: tuple[str, ...],
-) -> Header | list[RowProblem]:
-    by_key = {name_key(n): column for column, names in aliases.items() for n in (column, *names)}
-    problems: list[RowProblem] = []
-    index: dict[str, int] = {}
-    nameless: list[int] = []
-    for position, raw in enumerate(record):
-        name = raw.strip()
-        column = by_key.get(name_key(name))
-        if not name:
-            nameless.append(position)
-        elif column is None:
-            known = ", ".join(aliases)
-            problems.append(RowProblem(line, name, f"unknown column; the columns are {known}"))
-        elif column in index:
-            problems.append(RowProblem(line, column, "the column appears twice"))
-        else:
-            index[column] = position
-    problems.extend(
-        RowProblem(line, column, "required column missing from the header")
-        for column in required
-        if column not in index
-    )
-    return problems or Header(line, index, tuple(nameless), len(record))
-
-
-def _rows(
-    data: bytes, aliases: Mapping[str, tuple[str, ...]], required: tuple[str, ...]
-) -> tuple[Header, list[tuple[int, list[str]]]] | list[RowProblem]:
-    """The header and the non-blank records, or why the file cannot be read at all."""
-    decoded = decode_csv(data)
-    if isinstance(decoded, RowProblem):
-        return [decoded]
-    text = decoded[0].removeprefix("\ufeff")
-    header_text = next((line for line in re.split(r"\r\n|\r|\n", text) if line.strip()), None)
-    if header_text is None:
-        return [RowProblem(1, None, f"the file is empty; it needs a header: {','.join(aliases)}")]
-    header: Header | None = None
-    found: list[tuple[int, list[str]]] = []
-    try:
-        for line, record in records(text, delimiter_of(header_text)):
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                read = _header(line, record, aliases, required)
-                if isinstance(read, list):
-                    return read
-                header = read
-            else:
-                found.append((line, record))
-    except Unreadable as unreadable:
-        return [unreadable.problem]
-    assert header is not None
-    if not found:
-        return [RowProblem(header.line, None, "no rows")]
-    return header, found
 
 
 # ---- the category list ----------------------------------------------------------------------
@@ -207,7 +133,7 @@ def _in_order(categories: list[Category]) -> tuple[Category, ...]:
 def parse_categories_csv(data: bytes) -> CategoryPlan | list[RowProblem]:
     """The whole list in the file, or every problem in it (by line). UTF-8 (with or without
     BOM) or Windows-1252, `,` or `;`."""
-    read = _rows(data, {c: HEADER_ALIASES[c] for c in COLUMNS}, REQUIRED_COLUMNS)
+    read = header_and_rows(data, {c: HEADER_ALIASES[c] for c in COLUMNS}, REQUIRED_COLUMNS)
     if isinstance(read, list):
         return read
     header, found = read
@@ -247,7 +173,7 @@ def parse_category_map(data: bytes, categories: Categories) -> CategoryMap | lis
     """`from,to`: an earlier system's category name, and the code or any label of one of
     `categories` (retired ones too: history is history). Names are matched ignoring case and
     spaces; a name mapped twice to two categories is refused."""
-    read = _rows(data, MAP_ALIASES, MAP_COLUMNS)
+    read = header_and_rows(data, MAP_ALIASES, MAP_COLUMNS)
     if isinstance(read, list):
         return read
     header, found = read

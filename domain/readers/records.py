@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+
+from domain.categories import name_key
 
 UTF8 = "UTF-8"
 WINDOWS_1252 = "Windows-1252"
@@ -127,3 +129,68 @@ def decode_csv(data: bytes) -> tuple[str, str] | RowProblem:
             None,
             "the file is neither UTF-8 nor Windows-1252; save it as «CSV UTF-8»",
         )
+
+
+# ---- a header of known columns, and the rows under it -----------------------------------
+
+
+def _header(
+    line: int,
+    record: list[str],
+    aliases: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> Header | list[RowProblem]:
+    by_key = {name_key(n): column for column, names in aliases.items() for n in (column, *names)}
+    problems: list[RowProblem] = []
+    index: dict[str, int] = {}
+    nameless: list[int] = []
+    for position, raw in enumerate(record):
+        name = raw.strip()
+        column = by_key.get(name_key(name))
+        if not name:
+            nameless.append(position)
+        elif column is None:
+            known = ", ".join(aliases)
+            problems.append(RowProblem(line, name, f"unknown column; the columns are {known}"))
+        elif column in index:
+            problems.append(RowProblem(line, column, "the column appears twice"))
+        else:
+            index[column] = position
+    problems.extend(
+        RowProblem(line, column, "required column missing from the header")
+        for column in required
+        if column not in index
+    )
+    return problems or Header(line, index, tuple(nameless), len(record))
+
+
+def header_and_rows(
+    data: bytes, aliases: Mapping[str, tuple[str, ...]], required: tuple[str, ...]
+) -> tuple[Header, list[tuple[int, list[str]]]] | list[RowProblem]:
+    """The header and the non-blank records, or why the file cannot be read at all."""
+    decoded = decode_csv(data)
+    if isinstance(decoded, RowProblem):
+        return [decoded]
+    text = decoded[0].removeprefix("\ufeff")
+    header_text = next((line for line in re.split(r"\r\n|\r|\n", text) if line.strip()), None)
+    if header_text is None:
+        return [RowProblem(1, None, f"the file is empty; it needs a header: {','.join(aliases)}")]
+    header: Header | None = None
+    found: list[tuple[int, list[str]]] = []
+    try:
+        for line, record in records(text, delimiter_of(header_text)):
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                read = _header(line, record, aliases, required)
+                if isinstance(read, list):
+                    return read
+                header = read
+            else:
+                found.append((line, record))
+    except Unreadable as unreadable:
+        return [unreadable.problem]
+    assert header is not None
+    if not found:
+        return [RowProblem(header.line, None, "no rows")]
+    return header, found
