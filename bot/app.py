@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.desks.leader_desk import LeaderDesk
 from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
+from bot.desks.risk_desk import RiskDesk
 from bot.desks.statistics_desk import StatisticsDesk
 from bot.desks.tips_desk import TipsDesk
 from bot.desks.training_desk import TrainingDesk
@@ -100,6 +101,8 @@ def build_bot(
 
     desk = SqlReportDesk(sessions, clock, after_submit=tell_leaders)
     tips = TipsDesk(sessions, catalogues, clock, settings.reminder_rules.calendar, ring=ring)
+    signer = LinkSigner(settings.link_secret.encode() or None)
+    risk = RiskDesk(sessions, catalogues, clock, signer, settings.public_url or None)
     return AvvikBot(
         conversation_state=ConversationState(storage),
         report_dialog=ReportDialog(
@@ -111,13 +114,15 @@ def build_bot(
         leaders=leaders,
         tips=tips,
         training=TrainingDesk(sessions, clock, load_modules(), tips),
+        risk=risk,
         statistics=StatisticsDesk(
             sessions,
             catalogues,
             clock,
-            LinkSigner(settings.link_secret.encode() or None),
+            signer,
             settings.public_url or None,
             calendar=settings.reminder_rules.calendar,
+            risk_files=risk,
         ),
         catalogues=catalogues,
         commands=commands,

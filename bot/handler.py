@@ -28,6 +28,7 @@ from botbuilder.schema import (
 )
 
 from bot.cards import SUBMIT_REPORT
+from bot.cards.risk import RISK
 from bot.cards.statistics import STATS, UNDER_REPORTING
 from bot.cards.tips import ACTIONS as TIP_ACTIONS
 from bot.cards.training import TRAINING
@@ -36,6 +37,7 @@ from bot.desks.leader_desk import LeaderDesk
 from bot.desks.replies import help_text, menu_buttons, welcome_text
 from bot.desks.report_cards import ReportCards
 from bot.desks.report_desk import SqlReportDesk
+from bot.desks.risk_desk import RiskDesk
 from bot.desks.statistics_desk import StatisticsDesk, StatsRequest, read_request
 from bot.desks.tips_desk import TipsDesk
 from bot.desks.training_desk import TrainingDesk
@@ -101,7 +103,7 @@ def _stats_request_of(value: dict[str, Any]) -> StatsRequest:
     )
 
 
-_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING, TRAINING, *TIP_ACTIONS)
+_CARD_ACTIONS = (SUBMIT_REPORT, HANDLE, SHOW, STATS, UNDER_REPORTING, TRAINING, RISK, *TIP_ACTIONS)
 _PERSONAL_ONLY = (
     Intent.REPORT,
     Intent.RESTART,
@@ -117,6 +119,8 @@ _PERSONAL_ONLY = (
     Intent.AMU,
     Intent.TRAINING,
     Intent.TRAINING_STATUS,
+    Intent.RISK,
+    Intent.RISK_OVERVIEW,
 )
 
 
@@ -163,6 +167,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         statistics: StatisticsDesk,
         tips: TipsDesk,
         training: TrainingDesk,
+        risk: RiskDesk,
         catalogues: Catalogues,
         commands: CommandParser,
         default_language: str,
@@ -178,6 +183,7 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
         self._statistics = statistics
         self._tips = tips
         self._training = training
+        self._risk = risk
         self._catalogues = catalogues
         self._commands = commands
         self._default_language = default_language
@@ -301,6 +307,8 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
                 await self._statistics.send_under_reporting(turn_context, texts, reporter)
             elif card_action == TRAINING:
                 await self._training.act(turn_context, texts, reporter, value)
+            elif card_action == RISK:
+                await self._risk.act(turn_context, texts, reporter, value)
             elif card_action in TIP_ACTIONS:
                 await self._tips.act(turn_context, texts, reporter, value)
             else:
@@ -340,6 +348,10 @@ class AvvikBot(ActivityHandler):  # type: ignore[misc]  # the SDK is untyped
             await self._training.send_list(turn_context, texts, reporter)
         elif command.intent is Intent.TRAINING_STATUS:
             await self._training.send_completion(turn_context, texts, reporter)
+        elif command.intent is Intent.RISK:
+            await self._risk.send_mine(turn_context, texts, reporter)
+        elif command.intent is Intent.RISK_OVERVIEW:
+            await self._risk.send_overview(turn_context, texts, reporter)
         elif command.intent is Intent.AMU:
             await self._statistics.send_amu(turn_context, texts, reporter, command.argument)
         elif command.intent is Intent.OVERDUE:

@@ -105,3 +105,19 @@ def statistics_scope(actor: Actor) -> Scope | None:
 def may_see_under_reporting(actor: Actor) -> bool:
     """Which units report little is the adviser's to follow up; leaders get a friendly nudge."""
     return actor.is_adviser
+
+
+def may_see_assessment(actor: Actor, unit_id: int) -> bool:
+    """A unit's risk assessment: its leaders, the verneombod of its area, the adviser, admins."""
+    scope = statistics_scope(actor)
+    return scope is not None and (scope.everything or unit_id in (scope.unit_ids or ()))
+
+
+def may_edit_assessment(actor: Actor, unit_id: int) -> bool:
+    """Only the unit's own leaders (and deputies) adapt and sign its risk assessment."""
+    return unit_id in actor.led_units
+
+
+def may_publish_frames(actor: Actor) -> bool:
+    """The adviser follows every unit's assessment of a frame (and admins, who load it)."""
+    return actor.is_adviser or Role.ADMIN in actor.roles

@@ -27,6 +27,8 @@ class Intent(Enum):
     AMU = "amu"  # the adviser's «AMU-rapport [kvartal]»
     TRAINING = "training"  # «opplæring»: the modules, for everyone
     TRAINING_STATUS = "training_status"  # «opplæring oversikt»: completion, for leaders
+    RISK = "risk"  # «risikovurdering»: a leader's units' risk assessments
+    RISK_OVERVIEW = "risk_overview"  # «risikovurdering oversikt»: every unit, for the adviser
     HELP = "help"
     CANCEL = "cancel"
     RESTART = "restart"
@@ -54,6 +56,8 @@ _PHRASE_INTENTS = (
     Intent.TIPS,
     Intent.TRAINING,
     Intent.TRAINING_STATUS,
+    Intent.RISK,
+    Intent.RISK_OVERVIEW,
     Intent.HELP,
     Intent.CANCEL,
     Intent.RESTART,

@@ -367,3 +367,79 @@ class TrainingProgress(SQLModel, table=True):
     started_at: datetime = Field(sa_column=_timestamp())
     updated_at: datetime = Field(sa_column=_timestamp())
     completed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class RiskFrame(SQLModel, table=True):
+    """One version of a shared risk-assessment frame (domain.risk): the adviser's factors,
+    published to a set of units. A new version of the same title is a new row."""
+
+    __tablename__ = "risk_frame"
+    __table_args__ = (UniqueConstraint("title", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    version: int = 1
+    published_at: datetime = Field(sa_column=_timestamp())
+
+
+class RiskFactorRow(SQLModel, table=True):
+    """A factor of one frame version, in the frame's order."""
+
+    __tablename__ = "risk_factor"
+
+    frame_id: int = Field(foreign_key="risk_frame.id", primary_key=True)
+    key: str = Field(primary_key=True, max_length=40)
+    position: int = 0
+    situation: str = Field(sa_column=Column(Text, nullable=False))
+    probability: int
+    consequence: int
+    existing: str = Field(default="", sa_column=Column(Text, nullable=False))
+    suggested: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class RiskAssessment(SQLModel, table=True):
+    """A unit's assessment on one frame version. Once signed it stays as signed; a change
+    afterwards is a new revision (a new row with the answers copied)."""
+
+    __tablename__ = "risk_assessment"
+    __table_args__ = (UniqueConstraint("frame_id", "unit_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    frame_id: int = Field(foreign_key="risk_frame.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    revision: int = 1
+    verneombod: str | None = Field(default=None, max_length=200)
+    signed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    signed_by_id: int | None = Field(default=None, foreign_key="person.id")
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class RiskAnswer(SQLModel, table=True):
+    """A unit's answer to a factor, or a factor of its own (decision «local»)."""
+
+    __tablename__ = "risk_answer"
+
+    assessment_id: int = Field(foreign_key="risk_assessment.id", primary_key=True)
+    key: str = Field(primary_key=True, max_length=40)
+    decision: str = Field(max_length=20)  # domain.risk.Decision
+    probability: int | None = None
+    consequence: int | None = None
+    measures: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    situation: str = Field(default="", sa_column=Column(Text, nullable=False))  # local only
+    carried: bool = False  # taken over unchanged from the previous version
+    answered_by_id: int | None = Field(default=None, foreign_key="person.id")
+    answered_at: datetime = Field(sa_column=_timestamp())
+
+
+class ReportRiskFactor(SQLModel, table=True):
+    """A «vald og truslar» report tied by its leader to a factor of the unit's assessment:
+    «this happened; review the factor»."""
+
+    __tablename__ = "report_risk_factor"
+
+    report_id: int = Field(foreign_key="report.id", primary_key=True)
+    assessment_id: int = Field(foreign_key="risk_assessment.id", index=True)
+    key: str = Field(max_length=40)
+    linked_by_id: int | None = Field(default=None, foreign_key="person.id")
+    linked_at: datetime = Field(sa_column=_timestamp())

@@ -45,6 +45,9 @@ from storage.models import (
     ReportCard,
     ReportDuty,
     ReportEvent,
+    ReportRiskFactor,
+    RiskAnswer,
+    RiskAssessment,
     TrainingProgress,
     Unit,
     UnitLeader,
@@ -551,6 +554,16 @@ async def _replace_name(session: AsyncSession, pattern: re.Pattern[str]) -> int:
             if pattern.search(getattr(measure, field)):
                 setattr(measure, field, pattern.sub(ANONYMISED, getattr(measure, field)))
                 changed += 1
+    # A risk assessment names the verneombod who took part, and its words may name anyone.
+    for assessment in await session.scalars(select(RiskAssessment)):
+        if assessment.verneombod and pattern.search(assessment.verneombod):
+            assessment.verneombod = pattern.sub(ANONYMISED, assessment.verneombod)
+            changed += 1
+    for answer in await session.scalars(select(RiskAnswer)):
+        for field in ("measures", "reason", "situation"):
+            if pattern.search(getattr(answer, field)):
+                setattr(answer, field, pattern.sub(ANONYMISED, getattr(answer, field)))
+                changed += 1
     for event in await session.scalars(
         select(ReportEvent).where(col(ReportEvent.detail).is_not(None))
     ):
@@ -615,6 +628,15 @@ async def _unlink_actions(session: AsyncSession, person_id: int) -> int:
     await session.execute(
         delete(TrainingProgress).where(col(TrainingProgress.person_id) == person_id)
     )
+    # A unit's risk assessment stays the unit's, without who answered or tied a report to it.
+    for table, column in (
+        (RiskAnswer, "answered_by_id"),
+        (RiskAssessment, "signed_by_id"),
+        (ReportRiskFactor, "linked_by_id"),
+    ):
+        await session.execute(
+            update(table).where(getattr(table, column) == person_id).values({column: None})
+        )
     return len(events) + len(measures)
 
 

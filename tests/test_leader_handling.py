@@ -83,10 +83,13 @@ async def voss_in_teams(
     connector: FakeConnector,
     database_url: str,
     clock: Callable[[], datetime] = lambda: NOW,
+    *,
+    public_url: str = "",
 ) -> Voss:
     """The bot over HTTP with Voss's organisation, where everyone has opened the bot once in
-    Teams, so it can write to them."""
-    client = await aiohttp_client(create_app(dev_settings(database_url), clock=clock))
+    Teams, so it can write to them. With `public_url`, cards link to charts and files."""
+    settings = replace(dev_settings(database_url), public_url=public_url)
+    client = await aiohttp_client(create_app(settings, clock=clock))
     engine = create_async_db_engine(database_url)
     await make_voss(session_factory(engine))
     await engine.dispose()
@@ -139,6 +142,7 @@ async def test_leaders_are_told_at_once_and_others_are_not(voss: Voss) -> None:
         assert set(actions(card)) == {
             *("acknowledge", "measure", "judge", "cause", "snooze", "close"),
             "duties",  # vald og truslar: the kap. 23A follow-up
+            "link_form",  # and tying it to a factor of the unit's risk assessment
         }
     for other in ("siri", "per", "hanne", "vera"):  # medium severity: not the adviser
         assert voss.inbox(other) == []
@@ -162,6 +166,7 @@ async def test_a_serious_injury_goes_to_the_adviser_and_verneombod_and_names_the
         "snooze",
         "close",
         "duties",
+        "link_form",  # the FILLED_IN report is vald og truslar: its risk assessment
     }
     assert actions(to_vera["attachments"][0]["content"]) == {}  # she reads, she does not handle
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, paragraph
+from bot.cards.risk import RISK
 from bot.desks.handling import DUTY_PREFIX, HANDLE, Op
 from domain.categories import Categories
 from domain.duties import LOVDATA, Answer, Duty, open_duties
@@ -233,8 +234,20 @@ def _duties(
         if duty is Duty.NOTIFY_AUTHORITIES and duty not in view.answers:
             block["color"] = "Attention"
         body.append(block)
+    # Kap. 23A: the unit's risk assessment is looked at again; the report can be tied to the
+    # factor it shows (bot.desks.risk_desk), also once closed.
+    risk = [
+        {
+            "type": "Action.Submit",
+            "title": texts("risk.link_button"),
+            "data": {"action": RISK, "op": "link_form", "report": view.id},
+        }
+    ]
+    linking = {"type": "ActionSet", "actions": risk}
     waiting = open_duties(duties, view.answers)
     if not waiting or not can_handle or view.status is Status.CLOSED:
+        if can_handle and Duty.RISK_REVIEW in duties:
+            body.append(linking)
         return body
     answers = [(a.value, texts(f"duty.answer_{a.value}")) for a in Answer]
     inputs: list[dict[str, Any]] = [
@@ -253,7 +266,9 @@ def _duties(
     show = _show_card(
         texts("duty.answer"), inputs, _submit(texts("duty.answer_confirm"), view, Op.DUTIES)
     )
-    body.append({"type": "ActionSet", "actions": [show]})
+    body.append(
+        {"type": "ActionSet", "actions": [show, *(risk if Duty.RISK_REVIEW in duties else [])]}
+    )
     return body
 
 

@@ -22,6 +22,7 @@ from bot.cli import history as history_cli
 from bot.cli import outbox as outbox_cli
 from bot.cli import reminders as reminders_cli
 from bot.cli import report as report_cli
+from bot.cli import risk as risk_cli
 from bot.cli import sick_leave as sick_leave_cli
 from bot.cli import stats as stats_cli
 from bot.cli import tips as tips_cli
@@ -117,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     sick_leave_cli.add_parser(commands)
     under_reporting_cli.add_parser(commands)
     report_cli.add_parser(commands)
+    risk_cli.add_parser(commands)
     return parser
 
 
@@ -287,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return under_reporting_cli.run(settings, args)
     if args.command == report_cli.COMMAND:
         return report_cli.run(settings, args)
+    if args.command == risk_cli.COMMAND:
+        return risk_cli.run(settings, args)
     try:
         _serve(settings, with_playground=args.command == "playground")
     except PlaygroundMissing as error:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from botbuilder.core import TurnContext
 
@@ -22,7 +23,7 @@ from bot.desks.report_cards import card_message
 from bot.statistics.amu import amu_pdf, amu_xlsx, gather_amu, intro, scope_name
 from bot.statistics.charts import Chart, render_chart
 from bot.statistics.export import stats_csv, stats_xlsx
-from bot.statistics.links import LinkKind, LinkSigner, StatsLink
+from bot.statistics.links import RISK_KINDS, LinkKind, LinkSigner, StatsLink
 from dialogs.turn import Clock, Reporter
 from domain.access import EVERYTHING, Actor, Scope, may_see_under_reporting, statistics_scope
 from domain.answers import normalise
@@ -65,6 +66,10 @@ def read_request(argument: str) -> StatsRequest:
     return StatsRequest(year, department)
 
 
+class RiskFiles(Protocol):
+    async def download(self, link: StatsLink) -> tuple[bytes, str, bool] | None: ...
+
+
 class StatisticsDesk:
     def __init__(
         self,
@@ -75,7 +80,10 @@ class StatisticsDesk:
         public_url: str | None,
         *,
         calendar: WorkingCalendar | None = None,
+        risk_files: RiskFiles | None = None,
     ) -> None:
+        # The risk assessments' matrices and files share the signed links (bot.desks.risk_desk).
+        self._risk_files = risk_files
         # Working days for the handling times: the municipality's hours and days off.
         self._calendar = calendar or WorkingCalendar()
         self._sessions = sessions
@@ -252,6 +260,9 @@ class StatisticsDesk:
             return None
         if link.kind in (LinkKind.AMU_PDF, LinkKind.AMU_XLSX):
             return await self._amu_download(link)
+        if link.kind in RISK_KINDS:
+            found = await self._risk_files.download(link) if self._risk_files else None
+            return Download(found[0], found[1], link.filename, found[2]) if found else None
         document = await self._document_for(link)
         if document is None:
             return None

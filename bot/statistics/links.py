@@ -29,6 +29,23 @@ class LinkKind(StrEnum):
     XLSX = "xlsx"
     AMU_PDF = "amu_pdf"  # the AMU report of a quarter (bot.statistics.amu)
     AMU_XLSX = "amu_xlsx"
+    # A unit's risk assessment (item: the assessment) and a whole frame's matrix (item: the
+    # frame version); bot.desks.risk_desk.
+    RISK_MATRIX = "risk_matrix"
+    RISK_FRAME_MATRIX = "risk_frame_matrix"
+    RISK_PDF = "risk_pdf"
+    RISK_XLSX = "risk_xlsx"
+
+
+RISK_KINDS = frozenset(
+    {LinkKind.RISK_MATRIX, LinkKind.RISK_FRAME_MATRIX, LinkKind.RISK_PDF, LinkKind.RISK_XLSX}
+)
+_RISK_FILES = {
+    LinkKind.RISK_MATRIX: "risikomatrise-{item}.png",
+    LinkKind.RISK_FRAME_MATRIX: "risikomatrise-ramme-{item}.png",
+    LinkKind.RISK_PDF: "risikovurdering-{item}.pdf",
+    LinkKind.RISK_XLSX: "risikovurdering-{item}.xlsx",
+}
 
 
 @dataclass(frozen=True)
@@ -41,9 +58,12 @@ class StatsLink:
     chart: str | None = None  # for CHART: which one (bot.statistics.charts)
     department: str | None = None  # narrowed to one department, within the person's rights
     quarter: int | None = None  # for the AMU report
+    item: int | None = None  # for a risk assessment or frame: its id
 
     @property
     def filename(self) -> str:
+        if self.kind in _RISK_FILES:
+            return _RISK_FILES[self.kind].format(item=self.item)
         if self.kind is LinkKind.CHART:
             return f"avvik-{self.chart}-{self.year}.png"
         if self.kind in (LinkKind.AMU_PDF, LinkKind.AMU_XLSX):
@@ -81,9 +101,10 @@ class LinkSigner:
         chart: str | None = None,
         department: str | None = None,
         quarter: int | None = None,
+        item: int | None = None,
     ) -> StatsLink:
         expires = int((now + LINK_LIFETIME).timestamp())
-        return StatsLink(person_id, kind, year, language, expires, chart, department, quarter)
+        return StatsLink(person_id, kind, year, language, expires, chart, department, quarter, item)
 
     def token(self, link: StatsLink) -> str:
         body = {
@@ -95,6 +116,7 @@ class LinkSigner:
             "c": link.chart,
             "d": link.department,
             "q": link.quarter,
+            "i": link.item,
         }
         payload = _b64(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
         return f"{payload}.{self._mac(payload)}"
@@ -117,6 +139,7 @@ class LinkSigner:
                 chart=body.get("c"),
                 department=body.get("d"),
                 quarter=int(body["q"]) if body.get("q") is not None else None,
+                item=int(body["i"]) if body.get("i") is not None else None,
             )
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None  # signed by us, so only an older format could land here
