@@ -287,6 +287,9 @@ class ReportDialog(ComponentDialog):  # type: ignore[misc]  # the SDK is untyped
             told = texts("report.receipt", case=receipt.case_number)
             if draft.anonymous:
                 told = f"{told} {texts('report.receipt_anonymous')}"
+            if receipt.first:
+                # Someone new: the same offer of the training as the card's receipt makes.
+                told = f"{told}\n\n{texts('training.offer')}"
             await step.context.send_activity(told)
             return await step.end_dialog(receipt.case_number)
         if step.result.value == EDIT:

@@ -14,6 +14,7 @@ Risk is probability × consequence on the usual 5 × 5 matrix: 1–4 low, 5–9 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -148,18 +149,33 @@ def scale_value(raw: object) -> int | None:
     return None
 
 
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\u2028": "\n"})
+
+
+def _printable(raw: str) -> str:
+    """Text pasted from Word or a phone, without what no file or database should hold: a line
+    break is a line break («\\r», Word's Shift+Enter, a page break), and other control
+    characters (a NUL byte, an escape) are dropped."""
+    text = raw.replace("\r\n", "\n").translate(_LINE_BREAKS)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+
+
 def _text(raw: object) -> str:
-    return " ".join(raw.split()) if isinstance(raw, str) else ""
+    return " ".join(_printable(raw).split()) if isinstance(raw, str) else ""
 
 
 def _long_text(raw: object) -> str:
     """Words kept as written, line breaks included; surrounding space dropped."""
-    return raw.strip() if isinstance(raw, str) else ""
+    return _printable(raw).strip() if isinstance(raw, str) else ""
 
 
-def check_answer(factor: Factor, value: Mapping[str, Any]) -> Answer | list[Problem]:
+def check_answer(
+    factor: Factor, value: Mapping[str, Any], *, shown: tuple[int, int] | None = None
+) -> Answer | list[Problem]:
     """The answer a factor card sent: `risk_decision`, `risk_probability`,
-    `risk_consequence`, `risk_measures`, `risk_reason`."""
+    `risk_consequence`, `risk_measures`, `risk_reason`. `shown` is the rating the card was
+    filled in with (the unit's adjusted one, when it had adjusted it): sent back with «keep»,
+    it was not changed."""
     try:
         decision = Decision(str(value.get("risk_decision")))
     except ValueError:
@@ -173,15 +189,16 @@ def check_answer(factor: Factor, value: Mapping[str, Any]) -> Answer | list[Prob
     probability = consequence = None
     if decision is Decision.KEEP:
         # A card sends the frame's rating with «keep»; a different one means «adjust».
-        for key, own, problem in (
-            ("risk_probability", factor.probability, Problem.PROBABILITY),
-            ("risk_consequence", factor.consequence, Problem.CONSEQUENCE),
-        ):
-            raw = value.get(key)
+        sent = [value.get("risk_probability"), value.get("risk_consequence")]
+        for raw, problem in zip(sent, (Problem.PROBABILITY, Problem.CONSEQUENCE), strict=True):
             if raw not in (None, "") and scale_value(raw) is None:
                 problems.append(problem)
-            elif raw not in (None, "") and scale_value(raw) != own:
-                problems.append(Problem.KEEP_CHANGED)
+        own = (factor.probability, factor.consequence)
+        rated = tuple(
+            o if raw in (None, "") else scale_value(raw) for raw, o in zip(sent, own, strict=True)
+        )
+        if not problems and rated not in (own, shown):
+            problems.append(Problem.KEEP_CHANGED)
         return problems or Answer(factor.key, decision, measures=measures)
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         problems.append(Problem.REASON)

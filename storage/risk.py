@@ -5,7 +5,7 @@ revision, the signed one kept as it was), the answers, and reports tied to a fac
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -70,14 +70,6 @@ class AssessmentView:
 
     def factor(self, key: str) -> Factor | None:
         return next((f for f in self.factors if f.key == key), None)
-
-    def next_local_key(self) -> str:
-        taken = [
-            int(k.removeprefix(LOCAL_PREFIX))
-            for k in self.answers
-            if k.startswith(LOCAL_PREFIX) and k.removeprefix(LOCAL_PREFIX).isdigit()
-        ]
-        return f"{LOCAL_PREFIX}{max(taken, default=0) + 1}"
 
 
 def _info(row: RiskFrame) -> FrameInfo:
@@ -169,6 +161,7 @@ class Published:
     units: int
     to_review: dict[int, int]  # unit → factors it is asked about (all, or the changed ones)
     carried: dict[int, int]  # unit → answers taken over from the previous version
+    changed: int = 0  # factors new or changed since the version before (all, for version 1)
 
 
 async def publish(
@@ -244,7 +237,7 @@ async def publish(
         )
         to_review[unit_id] = sum(1 for f in factors if f.key not in {a.key for a in kept})
         carried[unit_id] = len(kept)
-    return Published(_info(frame), len(unit_ids), to_review, carried)
+    return Published(_info(frame), len(unit_ids), to_review, carried, len(changed))
 
 
 async def load(session: AsyncSession, assessment_id: int) -> AssessmentView | None:
@@ -271,17 +264,8 @@ async def load(session: AsyncSession, assessment_id: int) -> AssessmentView | No
         )
     )
     latest = await latest_frame(session, frame.title)
-    # Reports tied to the unit's assessment of this version, in whichever revision.
-    linked = Counter(
-        await session.scalars(
-            select(col(ReportRiskFactor.key))
-            .join(RiskAssessment, col(RiskAssessment.id) == col(ReportRiskFactor.assessment_id))
-            .where(
-                col(RiskAssessment.frame_id) == row.frame_id,
-                col(RiskAssessment.unit_id) == row.unit_id,
-            )
-        )
-    )
+    links = await frame_links(session, frame.title)
+    linked = {key: n for (unit_id, key), n in links.items() if unit_id == row.unit_id}
     return AssessmentView(
         row.id,
         _info(frame),
@@ -296,7 +280,7 @@ async def load(session: AsyncSession, assessment_id: int) -> AssessmentView | No
         await _answers(session, row.id),
         changed,
         current=newest == row.revision and latest is not None and latest.id == frame.id,
-        linked=dict(linked),
+        linked=linked,
     )
 
 
@@ -336,8 +320,52 @@ async def current_for_units(session: AsyncSession, unit_ids: list[int]) -> list[
     return found
 
 
+async def _open_for_change(session: AsyncSession, assessment_id: int) -> bool:
+    """Hold the assessment row for this transaction (a second leader of the unit waits), and
+    say whether it may still change: not signed in the meantime."""
+    row = (
+        await session.scalars(
+            select(RiskAssessment)
+            .where(col(RiskAssessment.id) == assessment_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    return row is not None and row.signed_at is None
+
+
 async def save_answer(
     session: AsyncSession, *, assessment_id: int, answer: Answer, by: int | None, now: datetime
+) -> bool:
+    """The unit's answer to a factor; False (nothing saved) once the assessment is signed."""
+    if not await _open_for_change(session, assessment_id):
+        return False
+    await _put(session, assessment_id, answer, by, now)
+    return True
+
+
+async def add_local(
+    session: AsyncSession, *, assessment_id: int, answer: Answer, by: int | None, now: datetime
+) -> str | None:
+    """A factor of the unit's own under the next free local key (two leaders adding at once
+    get one each); None once the assessment is signed."""
+    if not await _open_for_change(session, assessment_id):
+        return None
+    keys = await session.scalars(
+        select(col(RiskAnswer.key)).where(col(RiskAnswer.assessment_id) == assessment_id)
+    )
+    numbers = [
+        int(k.removeprefix(LOCAL_PREFIX))
+        for k in keys
+        if k.startswith(LOCAL_PREFIX) and k.removeprefix(LOCAL_PREFIX).isdigit()
+    ]
+    key = f"{LOCAL_PREFIX}{max(numbers, default=0) + 1}"
+    await _put(session, assessment_id, replace(answer, key=key), by, now)
+    return key
+
+
+async def _put(
+    session: AsyncSession, assessment_id: int, answer: Answer, by: int | None, now: datetime
 ) -> None:
     row = await session.get(RiskAnswer, (assessment_id, answer.key))
     if row is None:
@@ -367,6 +395,9 @@ async def sign(
 async def new_revision(session: AsyncSession, *, view: AssessmentView, now: datetime) -> int:
     """A signed assessment opened again: the next revision with its answers, unsigned; or the
     revision already opened, when another press got there first."""
+    await session.scalars(  # two leaders at once: the second waits here, then finds it
+        select(RiskAssessment).where(col(RiskAssessment.id) == view.id).with_for_update()
+    )
     existing = (
         await session.scalars(
             select(RiskAssessment).where(
@@ -420,20 +451,47 @@ async def link_report(
     row.assessment_id, row.key, row.linked_by_id, row.linked_at = assessment_id, key, by, now
 
 
-async def linked_factor(session: AsyncSession, report_id: int) -> tuple[int, str] | None:
-    row = await session.get(ReportRiskFactor, report_id)
-    return (row.assessment_id, row.key) if row else None
-
-
-async def frame_links(session: AsyncSession, frame_id: int) -> Counter[str]:
-    """Reports tied to each factor, over every unit's assessment of this frame version."""
-    return Counter(
-        await session.scalars(
-            select(col(ReportRiskFactor.key))
+async def linked_factor(session: AsyncSession, report_id: int) -> tuple[str, str] | None:
+    """The frame (by title) and factor a report is tied to, if it is."""
+    row = (
+        await session.execute(
+            select(col(RiskFrame.title), col(ReportRiskFactor.key))
             .join(RiskAssessment, col(RiskAssessment.id) == col(ReportRiskFactor.assessment_id))
-            .where(col(RiskAssessment.frame_id) == frame_id)
+            .join(RiskFrame, col(RiskFrame.id) == col(RiskAssessment.frame_id))
+            .where(col(ReportRiskFactor.report_id) == report_id)
         )
+    ).first()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+async def frame_links(session: AsyncSession, title: str) -> Counter[tuple[int, str]]:
+    """Reports tied to each (unit, factor) of a frame, over all its versions and revisions: a
+    new version does not lose what happened. A local factor's key is the unit's own."""
+    rows = await session.execute(
+        select(col(RiskAssessment.unit_id), col(ReportRiskFactor.key))
+        .join(RiskAssessment, col(RiskAssessment.id) == col(ReportRiskFactor.assessment_id))
+        .join(RiskFrame, col(RiskFrame.id) == col(RiskAssessment.frame_id))
+        .where(col(RiskFrame.title) == title)
     )
+    return Counter((int(unit_id), str(key)) for unit_id, key in rows)
+
+
+async def latest_signed(
+    session: AsyncSession, *, unit_id: int, title: str
+) -> AssessmentView | None:
+    """The unit's last signed assessment of a frame (of any version): what its binder holds."""
+    found = await session.scalar(
+        select(col(RiskAssessment.id))
+        .join(RiskFrame, col(RiskFrame.id) == col(RiskAssessment.frame_id))
+        .where(
+            col(RiskFrame.title) == title,
+            col(RiskAssessment.unit_id) == unit_id,
+            col(RiskAssessment.signed_at).is_not(None),
+        )
+        .order_by(col(RiskFrame.version).desc(), col(RiskAssessment.revision).desc())
+        .limit(1)
+    )
+    return await load(session, found) if found is not None else None
 
 
 @dataclass(frozen=True)

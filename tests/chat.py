@@ -23,6 +23,15 @@ CATALOGUES = Catalogues()
 NN, NB, EN = CATALOGUES["nn"], CATALOGUES["nb"], CATALOGUES["en"]
 
 
+def first_receipt(case: str, *, anonymous: bool = False) -> str:
+    """What someone hears when a typed report of theirs is stored and it is their first: the
+    case number, and the offer of the training (issue 15)."""
+    told = NN("report.receipt", case=case)
+    if anonymous:
+        told = f"{told} {NN('report.receipt_anonymous')}"
+    return f"{told}\n\n{NN('training.offer')}"
+
+
 class RecordingMessenger:
     """Proactive messages, kept instead of sent: (conversation id, activity)."""
 

@@ -21,7 +21,7 @@ import pytest
 
 from domain.oslo_time import OSLO
 from tests.bot_process import BotProcess
-from tests.chat import EN, NN
+from tests.chat import EN, NN, first_receipt
 from tests.conftest import POSTGRES_URL
 from tests.fake_connector import FakeConnector
 from tests.faults.pg_holds import (
@@ -173,7 +173,7 @@ async def test_connection_lost_during_send_inn_then_send_again(
 
         await tcp.restore()
         case = f"{datetime.now(OSLO).year}-0001"
-        assert await kari.say(bot.url, SEND) == [NN("report.receipt", case=case)]
+        assert await kari.say(bot.url, SEND) == [first_receipt(case)]
     finally:
         bot.stop()
         await tcp.stop()

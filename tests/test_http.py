@@ -16,7 +16,7 @@ from bot.app import create_app
 from bot.config import Settings
 from storage.db import create_async_db_engine, session_factory
 from storage.models import Report
-from tests.chat import NB, NN, NOW
+from tests.chat import NB, NN, NOW, first_receipt
 from tests.fake_connector import FakeConnector, teams_message
 
 ClientMaker = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
@@ -68,7 +68,7 @@ async def test_a_whole_report_over_http(
     for message, expected in REPORT:
         replies = await kari.say(message)
         assert any(NN(expected) in reply for reply in replies), (message, replies)
-    assert await kari.say("Send inn") == [NN("report.receipt", case="2026-0001")]
+    assert await kari.say("Send inn") == [first_receipt("2026-0001")]
 
     engine = create_async_db_engine(sqlite_url)
     async with session_factory(engine)() as session:
@@ -236,7 +236,7 @@ async def test_a_failed_submit_loses_nothing_and_stores_once(
     assert await kari.say("Send inn") == [NN("problem.turn_error")]
 
     monkeypatch.setattr(bot.desks.report_desk, "submit_report", real_submit)
-    assert await kari.say("Send inn") == [NN("report.receipt", case="2026-0001")]
+    assert await kari.say("Send inn") == [first_receipt("2026-0001")]
 
     engine = create_async_db_engine(sqlite_url)
     async with session_factory(engine)() as session:

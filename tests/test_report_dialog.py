@@ -11,7 +11,7 @@ from domain.oslo_time import OSLO
 from storage.db import SessionFactory
 from storage.models import Department, Person, Report, ReportEvent, Unit
 from tests.categories import category
-from tests.chat import EN, NB, NN, Chat, buttons, card_words, make_bot
+from tests.chat import EN, NB, NN, Chat, buttons, card_words, first_receipt, make_bot
 
 DESCRIPTION = "Ein SFO-tilsett skli på glatt skuleplass som ikkje var strødd, og slo seg."
 
@@ -45,7 +45,7 @@ async def test_a_whole_report_in_nynorsk(sessions: SessionFactory) -> None:
     assert f"**{NN('field.suggested_measure')}:** {NN('field.not_given')}" in summary
 
     receipt = await chat.says("Send inn")
-    assert receipt == NN("report.receipt", case="2026-0001")
+    assert receipt == first_receipt("2026-0001")
 
     [report] = await stored_reports(sessions)
     assert report.case_number == "2026-0001"
@@ -185,6 +185,14 @@ async def test_change_a_field_from_the_summary(sessions: SessionFactory) -> None
     assert report.severity == "high"
 
 
+async def test_only_the_first_typed_report_offers_the_training(sessions: SessionFactory) -> None:
+    chat = Chat(make_bot(sessions))
+    await answer_up_to_summary(chat)
+    assert await chat.says("Send inn") == first_receipt("2026-0001")
+    await answer_up_to_summary(chat)
+    assert await chat.says("Send inn") == NN("report.receipt", case="2026-0002")
+
+
 async def test_cancel_from_the_summary_then_continue_returns_to_it(
     sessions: SessionFactory,
 ) -> None:
@@ -193,7 +201,7 @@ async def test_cancel_from_the_summary_then_continue_returns_to_it(
     assert await chat.says(NN("report.cancel")) == NN("report.ask_cancel")
     back = await chat.says(NN("report.no_continue"))
     assert NN("report.summary_title") in back
-    assert await chat.says("Send inn") == NN("report.receipt", case="2026-0001")
+    assert await chat.says("Send inn") == first_receipt("2026-0001")
 
 
 async def test_a_restart_mid_report_resumes_at_the_same_step(sessions: SessionFactory) -> None:
@@ -212,7 +220,7 @@ async def test_a_restart_mid_report_resumes_at_the_same_step(sessions: SessionFa
     await second_process.say("Hopp over")
     summary = await second_process.says("Hopp over")
     assert DESCRIPTION in summary
-    assert await second_process.says("Send inn") == NN("report.receipt", case="2026-0001")
+    assert await second_process.says("Send inn") == first_receipt("2026-0001")
     [report] = await stored_reports(sessions)
     assert (report.category, report.severity) == ("fall_accident", "low")
 
@@ -339,7 +347,7 @@ async def test_reports_made_at_new_year_get_the_new_years_numbers(sessions: Sess
         "Hopp over",
     ):
         await chat.say(answer)
-    assert await chat.says("Send inn") == NN("report.receipt", case="2027-0001")
+    assert await chat.says("Send inn") == first_receipt("2027-0001")
 
 
 async def test_short_answers_and_one_word_of_a_category_are_enough(
@@ -373,7 +381,7 @@ async def test_back_at_an_open_report_the_bot_says_where_we_are(sessions: Sessio
     retry = await chat.says("kva no?")
     assert retry.startswith(NN("problem.choice"))
     assert summary.split(NN("report.ask_confirm"))[0].strip() in retry
-    assert await chat.says("Send inn") == NN("report.receipt", case="2026-0001")
+    assert await chat.says("Send inn") == first_receipt("2026-0001")
 
 
 async def test_send_anonymously_hides_the_name_from_the_leader(sessions: SessionFactory) -> None:
@@ -385,6 +393,6 @@ async def test_send_anonymously_hides_the_name_from_the_leader(sessions: Session
     assert buttons(summary) == [NN("report.submit"), NN("report.edit"), NN("report.cancel")]
     assert "«send anonymt»" in (summary.text or "")
     receipt = await chat.says("send anonymt")
-    assert receipt == f"{NN('report.receipt', case='2026-0001')} {NN('report.receipt_anonymous')}"
+    assert receipt == first_receipt("2026-0001", anonymous=True)
     [report] = await stored_reports(sessions)
     assert report.anonymous

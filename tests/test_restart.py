@@ -14,7 +14,7 @@ import pytest
 
 from domain.oslo_time import OSLO
 from tests.bot_process import BotProcess
-from tests.chat import NN
+from tests.chat import first_receipt
 from tests.fake_connector import FakeConnector
 from tests.faults.store import assert_reports_whole, stored_reports
 from tests.faults.talk import SEND, STORED, SUMMARY_SHOWS, TYPED_REPORT, TeamsUser
@@ -51,7 +51,7 @@ async def test_kill_9_mid_report_then_finish_it(
         second.stop()
 
     this_year = datetime.now(OSLO).year  # the process runs on the real clock
-    assert receipt == [NN("report.receipt", case=f"{this_year}-0001")]
+    assert receipt == [first_receipt(f"{this_year}-0001")]
     [report] = await stored_reports(database_url)
     assert_reports_whole([report])
     assert {name: report.fields[name] for name in STORED} == STORED

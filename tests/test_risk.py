@@ -30,6 +30,7 @@ from bot.cards.risk import (
     overview_card,
 )
 from bot.cli.main import main
+from bot.statistics.risk_files import risk_pdf, risk_xlsx
 from domain.risk import (
     Answer,
     Decision,
@@ -45,7 +46,7 @@ from domain.risk import (
 )
 from storage import risk
 from storage.db import SessionFactory, create_async_db_engine, session_factory
-from storage.models import Person, Unit
+from storage.models import Person, Unit, UnitLeader
 from storage.privacy import forget_person
 from storage.types import utcnow
 from tests.chat import CATALOGUES, NN
@@ -310,7 +311,8 @@ async def publish(
                 session,
                 title="Vald og truslar",
                 factors=factors,
-                unit_ids=[i for c, i in units.items() if c in codes and i is not None],
+                # No codes: the next version, to the units of the one before.
+                unit_ids=[i for c, i in units.items() if c in codes and i is not None] or None,
                 now=utcnow(),
             )
         return published.frame.id
@@ -494,15 +496,16 @@ async def test_the_adviser_sees_status_matrix_and_adjusted_factors_and_the_files
     urls = {
         a["title"]: a["url"] for a in card_of(shown)["actions"] if a["type"] == "Action.OpenUrl"
     }
-    pdf = await voss.client.get(urlsplit(urls[NN("risk.pdf")]).path)
+    pdf = await voss.client.get(urlsplit(urls[NN("risk.pdf_draft")]).path)
     assert pdf.status == 200
     assert (await pdf.read()).startswith(b"%PDF")
-    xlsx = await voss.client.get(urlsplit(urls[NN("risk.xlsx")]).path)
+    xlsx = await voss.client.get(urlsplit(urls[NN("risk.xlsx_draft")]).path)
     workbook = load_workbook(io.BytesIO(await xlsx.read()))
     rows = list(workbook.worksheets[1].iter_rows(values_only=True))
-    assert rows[1][1] == FACTORS[0].situation
-    assert rows[1][5] == NN("risk.decision_not_relevant")
-    assert rows[1][7] == "Ingen born under tre år"
+    assert rows[1][0] == f"1. {FACTORS[0].situation}"
+    assert rows[1][1:4] == ("–", "–", "–")  # not relevant: no rating stands
+    assert rows[1][4] == NN("risk.decision_not_relevant")
+    assert rows[1][6] == "Ingen born under tre år"
 
 
 async def test_a_violence_report_is_tied_to_a_factor_that_the_overview_then_shows(
@@ -637,23 +640,29 @@ async def test_the_command_publishes_versions_and_exports_a_units_assessment(
     edited.write_text(
         edited.read_text("utf-8").replace("probability: 4", "probability: 5", 1), "utf-8"
     )
-    assert await run_cli("risk", "import", str(edited)) == 0
+    # Any case and spacing of the title: the same frame's next version.
+    assert (
+        await run_cli("risk", "import", str(edited), "--title", " vald og  truslar I barnehagane")
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "version 2: 10 factors to 1 unit(s)" in out
-    assert "each unit is asked about 10 new or changed factor(s); 0 answer(s) carried over" in out
+    assert "«Vald og truslar i barnehagane» version 2: 10 factors to 1 unit(s)" in out
+    assert "1 factor(s) new or changed since version 1" in out
+    assert "(0 answer(s) carried over)" in out
     capsys.readouterr()
     assert await run_cli("risk", "status") == 0
     assert "Vossevangen skule (Oppvekst): not_started, 0/10 answered" in capsys.readouterr().out
 
     pdf, xlsx = tmp_path / "binder.pdf", tmp_path / "binder.xlsx"
-    assert await run_cli("risk", "export", "--unit", "OPP-01", "--out", str(pdf)) == 0
+    # The binder holds what was signed: nothing is yet, unless the draft is asked for.
+    assert await run_cli("risk", "export", "--unit", "OPP-01", "--out", str(pdf)) == 2
+    assert "not signed yet; --draft" in capsys.readouterr().err
+    assert await run_cli("risk", "export", "--unit", "OPP-01", "--out", str(pdf), "--draft") == 0
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert (
-        await run_cli("risk", "export", "--unit", "OPP-01", "--out", str(xlsx), "--language", "en")
-        == 0
-    )
+    english = ("--language", "en", "--draft")
+    assert await run_cli("risk", "export", "--unit", "OPP-01", "--out", str(xlsx), *english) == 0
     sheet = load_workbook(xlsx).worksheets[1]
-    assert next(sheet.iter_rows(values_only=True))[1] == "Situation"
+    assert next(sheet.iter_rows(values_only=True))[0] == "Situation"
     assert await run_cli("risk", "export", "--unit", "HO-07", "--out", str(pdf)) == 2
     assert "no risk assessment" in capsys.readouterr().err
 
@@ -681,3 +690,121 @@ async def test_forgetting_a_leader_keeps_the_units_assessment_without_them(
     assert "Liv" not in json.dumps(
         [kept.verneombod, kept.signed_by, [a.reason for a in kept.answers.values()]]
     )
+
+
+# ---- after a second read ----------------------------------------------------------------------
+
+
+def test_keeping_a_factor_once_adjusted_is_not_taken_for_a_change() -> None:
+    # The card shows the unit's adjusted rating (2 × 2); «keep» sent with it is a keep.
+    keep = {"risk_decision": "keep", "risk_probability": "2", "risk_consequence": "2"}
+    assert check_answer(FACTORS[0], keep, shown=(2, 2)) == Answer("v01", Decision.KEEP)
+    assert check_answer(FACTORS[0], keep, shown=None) == [Problem.KEEP_CHANGED]
+
+
+def test_text_pasted_from_word_is_cleaned_not_stored_with_control_characters() -> None:
+    value = {
+        "risk_decision": "not_relevant",
+        "risk_reason": "Første linje\x0bandre linje\x00 slutt\r\nsiste",
+    }
+    answer = check_answer(FACTORS[0], value)
+    assert isinstance(answer, Answer)
+    assert answer.reason == "Første linje\nandre linje slutt\nsiste"
+
+
+def test_long_words_and_formulas_make_a_binder_not_an_error() -> None:
+    texts = CATALOGUES["nn"]
+    long = " ".join(["Vaksne går to og to ut i storefri og har telefon."] * 40)[:2000]
+    answers = {
+        "v01": Answer("v01", Decision.ADJUST, 2, 2, long, long),
+        "v02": Answer("v02", Decision.NOT_RELEVANT, reason='=HYPERLINK("http://x","klikk")'),
+    }
+    view = risk.AssessmentView(
+        7, risk.FrameInfo(1, "Vald og truslar", 1, NOW), 1, "Vossevangen skule", "Oppvekst", 1,
+        None, None, None, FACTORS, answers, frozenset(), current=True,
+    )  # fmt: skip
+    pdf = risk_pdf(view, texts)
+    assert pdf.startswith(b"%PDF")
+    sheet = load_workbook(io.BytesIO(risk_xlsx(view, texts))).worksheets[1]
+    cell = sheet["G3"]  # v02's reason
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x","klikk")', "s")
+    assert sheet["G2"].value == long  # the whole text, not cut
+    assert sheet["F2"].value.endswith(long)
+
+
+async def test_two_leaders_at_once_add_two_local_factors_and_a_signed_one_takes_no_answer(
+    sessions: SessionFactory,
+) -> None:
+    school, _ = await _units(sessions)
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        published = await risk.publish(
+            session, title="Vald og truslar", factors=FACTORS, unit_ids=[school], now=now
+        )
+        [view] = await risk.assessments_of_frame(session, published.frame.id)
+    local = Answer("", Decision.LOCAL, 2, 3, situation="Tur ved elva")
+
+    async def add() -> str | None:
+        async with sessions() as session, session.begin():
+            return await risk.add_local(
+                session, assessment_id=view.id, answer=local, by=None, now=now
+            )
+
+    assert sorted(filter(None, await asyncio.gather(add(), add()))) == ["lokal-1", "lokal-2"]
+    async with sessions() as session, session.begin():
+        await risk.sign(session, assessment_id=view.id, verneombod="Vera", by=None, now=now)
+    async with sessions() as session, session.begin():
+        late = Answer("v01", Decision.KEEP)
+        assert not await risk.save_answer(
+            session, assessment_id=view.id, answer=late, by=None, now=now
+        )
+        assert (
+            await risk.add_local(session, assessment_id=view.id, answer=local, by=None, now=now)
+            is None
+        )
+    async with sessions() as session:
+        kept = await risk.load(session, view.id)
+    assert kept is not None
+    assert "v01" not in kept.answers
+
+
+async def test_an_adviser_who_leads_a_unit_and_a_forged_id_are_answered(
+    voss: Voss, database_url: str
+) -> None:
+    engine = create_async_db_engine(database_url)
+    async with session_factory(engine)() as session, session.begin():
+        hanne = await session.scalar(select(Person.id).where(Person.aad_object_id == "aad-hanne"))
+        home = await session.scalar(select(Unit.id).where(Unit.code == "HO-07"))
+        assert hanne is not None
+        assert home is not None
+        session.add(UnitLeader(unit_id=home, person_id=hanne))
+    await engine.dispose()
+    [mine] = await voss.user("hanne").send("risikovurdering")
+    assert NN("risk.title", frame="Vald og truslar", unit="Bu- og miljøteneste aust") in words(mine)
+    [told] = await press(voss, "hanne", {"action": RISK, "op": "show", "assessment": 2**40})
+    assert words(told) == NN("risk.unknown")
+
+
+async def test_ties_to_factors_stay_through_a_new_version_and_local_ones_are_the_units(
+    voss: Voss,
+) -> None:
+    await report_by_card(voss)  # Kari: vald og truslar, Vossevangen skule
+    voss.inbox("liv")
+    card = await _assessment(voss)
+    await press(voss, "liv", _op(card, "local"), risk_situation="Tur ved Vosso",
+                               risk_probability="2", risk_consequence="5")  # fmt: skip
+    [form] = await press(voss, "liv", {"action": RISK, "op": "link_form", "report": 1})
+    [told] = await press(voss, "liv", _op(form, "link"), risk_factor="lokal-1")
+    assert "Tur ved Vosso" in words(told)
+    await publish(voss.url, codes=())  # version 2, to the same units
+    card = await _assessment(voss)
+    assert NN("risk.changed") not in words(card)  # nothing changed
+    assert NN("risk.linked_reports", count=1) in words(card)  # the tie survives the version
+    [overview] = await voss.user("hanne").send("risikovurdering oversikt")
+    assert NN("risk.linked_line", situation="Tur ved Vosso (Vossevangen skule)", count=1) in words(
+        overview
+    )
+    # A form from before the new version ties to the current one, or says so.
+    [told, again] = await press(voss, "liv", _op(form, "link"), risk_factor="v01")
+    assert words(told) == NN("risk.not_current")
+    assert NN("risk.link_title", case="2026-0001") in words(again)

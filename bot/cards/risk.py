@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.cards import Card, adaptive_card, facts, heading, list_item, paragraph, show_button
@@ -31,9 +32,11 @@ RISK = "avvik.risk"
 
 @dataclass(frozen=True)
 class AssessmentLinks:
-    matrix: str
-    pdf: str
+    matrix: str  # of the assessment shown
+    pdf: str  # the binder's files: the last signed revision, or the draft when none is
     xlsx: str
+    signed_at: datetime | None = None
+    revision: int = 1
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,10 @@ def assessment_card(
         )
     )
     body.append(paragraph(_status_text(texts, view)))
-    if view.frame.version > 1 and view.signed_at is None:
+    # A unit that assessed the version before is asked only about what changed; one that
+    # joins with this version simply starts.
+    carried = any(a.carried for a in view.answers.values())
+    if carried and view.signed_at is None:
         to_review = sum(1 for f in view.factors if f.key not in view.answers)
         body.append(paragraph(texts("risk.review_only", count=to_review), subtle=True))
     if not view.current:
@@ -154,7 +160,7 @@ def assessment_card(
             _frame_rating(texts, factor),
             _answer_line(texts, factor, answer),
         ]
-        if view.frame.version > 1 and factor.key in view.changed:
+        if carried and factor.key in view.changed:
             lines.insert(0, texts("risk.changed"))
         if view.linked.get(factor.key):
             lines.append(texts("risk.linked_reports", count=view.linked[factor.key]))
@@ -168,6 +174,8 @@ def assessment_card(
         detail = f"{texts('risk.decision_local')}: {rated}"
         if answer.measures:
             detail += f"\n\n{texts('risk.local_measures')}: {answer.measures}"
+        if view.linked.get(answer.key):
+            detail += "\n\n" + texts("risk.linked_reports", count=view.linked[answer.key])
         body.append(list_item(f"{number}. {answer.situation}", detail))
     body.append(paragraph(f"**{texts('risk.heading_matrix')}**"))
     if links is not None:
@@ -188,8 +196,13 @@ def assessment_card(
     elif can_edit and view.current and view.signed_at is not None:
         actions.append(_submit(texts("risk.revise"), "revise", assessment=view.id))
     if links is not None:
-        actions.append({"type": "Action.OpenUrl", "title": texts("risk.pdf"), "url": links.pdf})
-        actions.append({"type": "Action.OpenUrl", "title": texts("risk.xlsx"), "url": links.xlsx})
+        for kind, url in (("pdf", links.pdf), ("xlsx", links.xlsx)):
+            title = (
+                texts(f"risk.{kind}_signed", date=format_date(links.signed_at))
+                if links.signed_at is not None
+                else texts(f"risk.{kind}_draft")
+            )
+            actions.append({"type": "Action.OpenUrl", "title": title, "url": url})
     return adaptive_card(body, actions or None, fallback_text=title)
 
 
@@ -255,7 +268,7 @@ def factor_card(texts: Texts, view: AssessmentView, factor: Factor) -> Card:
         ),
         heading(factor.situation),
     ]
-    if view.frame.version > 1 and factor.key in view.changed:
+    if any(a.carried for a in view.answers.values()) and factor.key in view.changed:
         body.append(paragraph(texts("risk.changed")))
     shown = [(texts("risk.frame_rating"), _rated(texts, factor.probability, factor.consequence))]
     if factor.existing:

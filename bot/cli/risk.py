@@ -7,8 +7,8 @@
 - `risk frame --title T --out FILE.csv|.yaml`: the current version as a file, to edit into
   the next one (or to start another frame from).
 - `risk status [--title T]`: each unit's status on each frame.
-- `risk export --unit U [--title T] [--language nn] --out FILE.pdf|.xlsx`: a unit's
-  assessment for its HMS binder.
+- `risk export --unit U [--title T] [--language nn] [--draft] --out FILE.pdf|.xlsx`: a
+  unit's last signed assessment for its HMS binder (or, with --draft, the one under way).
 
 Exit status: 0 done; 2 nothing changed or written (a file refused, an unknown unit, …).
 """
@@ -58,6 +58,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     export.add_argument("--title", help="which frame, when there are several")
     export.add_argument("--language", choices=LANGUAGES, help="default: the bot's (nn)")
     export.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|FILE.xlsx")
+    export.add_argument(
+        "--draft", action="store_true", help="the revision under way, not the last signed one"
+    )
 
 
 def _key(name: str) -> str:
@@ -99,6 +102,9 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     async with database(settings.database_url) as sessions:
         async with sessions() as session:
             units = await risk.all_units(session)
+            # «vald og truslar» is the frame «Vald og truslar»: its next version, not a new one.
+            known = {_key(f.title): f.title for f in await risk.current_frames(session)}
+        title = known.get(_key(title), title)
         unit_ids = None
         if args.unit or args.department:
             unit_ids = _chosen_units(units, args.unit, args.department)
@@ -119,7 +125,6 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 await transaction.commit()
     frame = published.frame
-    asked = sorted(set(published.to_review.values()))
     said = "Checked" if args.dry_run else "Published"
     sys.stdout.write(
         f"{said} «{frame.title}» version {frame.version}: {len(plan.factors)} factors "
@@ -127,8 +132,9 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     )
     if frame.version > 1:
         sys.stdout.write(
-            f"each unit is asked about {' or '.join(map(str, asked))} new or changed "
-            f"factor(s); {sum(published.carried.values())} answer(s) carried over\n"
+            f"{published.changed} factor(s) new or changed since version {frame.version - 1}: "
+            f"a unit that had answered is asked about those only "
+            f"({sum(published.carried.values())} answer(s) carried over)\n"
         )
     if args.dry_run:
         sys.stdout.write("dry run: nothing changed\n")
@@ -197,6 +203,14 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
             for v in await risk.current_for_units(session, unit_ids)
             if args.title is None or _key(v.frame.title) == _key(args.title)
         ]
+        if len(views) == 1 and not args.draft and views[0].signed_at is None:
+            signed = await risk.latest_signed(
+                session, unit_id=views[0].unit_id, title=views[0].frame.title
+            )
+            if signed is None:
+                sys.stderr.write(f"{args.unit}: not signed yet; --draft for the one under way\n")
+                return 2
+            views = [signed]
     if len(views) != 1:
         problem = "no risk assessment" if not views else "more than one frame: say which, --title"
         sys.stderr.write(f"{args.unit}: {problem}\n")
@@ -209,7 +223,11 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as error:
         sys.stderr.write(f"cannot write {args.out}: {error.strerror}\n")
         return 2
-    sys.stdout.write(f"{views[0].unit}: {views[0].status}, written to {args.out}\n")
+    view = views[0]
+    sys.stdout.write(
+        f"{view.unit}: version {view.frame.version}, revision {view.revision}, "
+        f"{view.status}, written to {args.out}\n"
+    )
     return 0
 
 

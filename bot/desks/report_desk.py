@@ -69,13 +69,14 @@ class SqlReportDesk:
                 anonymous=draft.anonymous,
             ),
         )
-        first = False
         if submitted.created:
             await self._after_submit(submitted.report_id)
-            async with self._sessions() as session:
-                person = await handling.actor_of(session, aad_object_id=reporter.identity)
-                if person.person_id is not None:
-                    first = await handling.reports_by(session, person_id=person.person_id) == 1
+        # Also for a repeated submit: the first answer may never have reached them.
+        first = False
+        async with self._sessions() as session:
+            person = await handling.actor_of(session, aad_object_id=reporter.identity)
+            if person.person_id is not None:
+                first = await handling.reports_by(session, person_id=person.person_id) == 1
         return Receipt(submitted.case_number, submitted.created, submitted.report_id, first)
 
     async def categories(self) -> Categories:

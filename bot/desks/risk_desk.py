@@ -38,7 +38,7 @@ from domain.access import (
 )
 from domain.i18n import Catalogues, Texts
 from domain.risk import (
-    Answer,
+    LOCAL_PREFIX,
     Decision,
     Level,
     Problem,
@@ -47,6 +47,7 @@ from domain.risk import (
     check_sign_off,
     level,
     matrix,
+    rating,
 )
 from storage import handling, risk
 from storage.db import SessionFactory
@@ -60,9 +61,14 @@ ADJUSTED_SHOWN = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+_LARGEST_ID = 2**31 - 1  # an INTEGER column: a larger one from a forged card finds nothing
+
+
 def _id(value: dict[str, Any], key: str) -> int | None:
     found = value.get(key)
-    return found if isinstance(found, int) and not isinstance(found, bool) and found > 0 else None
+    if isinstance(found, int) and not isinstance(found, bool) and 0 < found <= _LARGEST_ID:
+        return found
+    return None
 
 
 class RiskDesk:
@@ -87,13 +93,15 @@ class RiskDesk:
         async with self._sessions() as session:
             actor = await handling.actor_of(session, aad_object_id=who.identity)
             scope = statistics_scope(actor)
-            if not actor.led_units and may_publish_frames(actor):
+            # Their own units first (an adviser may lead one too); else the overview.
+            units = actor.led_units or (scope.unit_ids if scope is not None else None)
+            if not units and may_publish_frames(actor):
                 await self._send_overview(turn_context, texts, actor)
                 return
-            if scope is None or scope.unit_ids is None:
+            if not units:
                 await turn_context.send_activity(texts("risk.not_allowed"))
                 return
-            views = await risk.current_for_units(session, sorted(scope.unit_ids))
+            views = await risk.current_for_units(session, sorted(units))
         if not views:
             await turn_context.send_activity(texts("risk.none_for_units"))
         elif len(views) == 1:
@@ -116,7 +124,7 @@ class RiskDesk:
         async with self._sessions() as session:
             for frame in await risk.current_frames(session):
                 views = await risk.assessments_of_frame(session, frame.id)
-                links = await risk.frame_links(session, frame.id)
+                links = await risk.frame_links(session, frame.title)
                 overviews.append(self._overview(frame, views, links, actor, texts))
         card = overview_card(texts, overviews)
         await turn_context.send_activity(card_message(card, summary=texts("risk.overview_title")))
@@ -125,7 +133,7 @@ class RiskDesk:
         self,
         frame: risk.FrameInfo,
         views: list[AssessmentView],
-        links: Counter[str],
+        links: Counter[tuple[int, str]],
         actor: Actor,
         texts: Texts,
     ) -> FrameOverview:
@@ -142,9 +150,11 @@ class RiskDesk:
             (f for f in factors if adjusted[f.key] or not_relevant[f.key]),
             key=lambda f: (-(adjusted[f.key] + not_relevant[f.key]), f.key),
         )[:ADJUSTED_SHOWN]
-        situations = {f.key: f.situation for f in factors}
-        for view in views:
-            situations.update({a.key: a.situation for a in view.local})
+        shared = {f.key: f.situation for f in factors}
+        # A local factor's key is its unit's own: «lokal-1» in two units is two factors.
+        situations = {
+            (v.unit_id, a.key): f"{a.situation} ({v.unit})" for v in views for a in v.local
+        }
         levels: Counter[Level] = Counter()
         for view in views:
             for p_c in ratings_of(view):
@@ -153,7 +163,10 @@ class RiskDesk:
             frame,
             views,
             [(f, adjusted[f.key], not_relevant[f.key]) for f in ranked],
-            [(situations.get(k, k), n) for k, n in links.most_common()],
+            [
+                (situations.get((unit, key)) or shared.get(key) or key, n)
+                for (unit, key), n in _by_factor(links).most_common()
+            ],
             self._url(actor, LinkKind.RISK_FRAME_MATRIX, frame.id, texts.language),
             dict(levels),
         )
@@ -172,15 +185,17 @@ class RiskDesk:
         )
         return f"{self._public_url}/stats/{self._signer.token(link)}/{link.filename}"
 
-    def _links(self, actor: Actor, view: AssessmentView, texts: Texts) -> AssessmentLinks | None:
-        urls = [
-            self._url(actor, kind, view.id, texts.language)
-            for kind in (LinkKind.RISK_MATRIX, LinkKind.RISK_PDF, LinkKind.RISK_XLSX)
-        ]
-        if any(u is None for u in urls):
+    def _links(
+        self, actor: Actor, view: AssessmentView, binder: AssessmentView, texts: Texts
+    ) -> AssessmentLinks | None:
+        """The matrix of the assessment shown; the files of `binder`: the last signed one, or
+        this draft when none is signed yet."""
+        matrix_url = self._url(actor, LinkKind.RISK_MATRIX, view.id, texts.language)
+        pdf = self._url(actor, LinkKind.RISK_PDF, binder.id, texts.language)
+        xlsx = self._url(actor, LinkKind.RISK_XLSX, binder.id, texts.language)
+        if matrix_url is None or pdf is None or xlsx is None:
             return None
-        matrix_url, pdf, xlsx = (u or "" for u in urls)
-        return AssessmentLinks(matrix_url, pdf, xlsx)
+        return AssessmentLinks(matrix_url, pdf, xlsx, binder.signed_at, binder.revision)
 
     async def _send_card(
         self,
@@ -190,11 +205,14 @@ class RiskDesk:
         view: AssessmentView,
         note: str | None = None,
     ) -> None:
+        async with self._sessions() as session:
+            signed = await risk.latest_signed(session, unit_id=view.unit_id, title=view.frame.title)
+        binder = view if view.signed_at is not None or signed is None else signed
         card = assessment_card(
             texts,
             view,
             can_edit=may_edit_assessment(actor, view.unit_id),
-            links=self._links(actor, view, texts),
+            links=self._links(actor, view, binder, texts),
             note=note,
         )
         summary = texts("risk.title", frame=view.frame.title, unit=view.unit)
@@ -228,7 +246,6 @@ class RiskDesk:
             await turn_context.send_activity(texts("risk.not_yours"))
             return
         if not view.current:
-            await turn_context.send_activity(texts("risk.not_current"))
             await self._send_current(turn_context, texts, actor, view)
             return
         if op == "revise":
@@ -261,7 +278,10 @@ class RiskDesk:
                 if v.frame.title == view.frame.title
             ]
         if found:
+            await turn_context.send_activity(texts("risk.not_current"))
             await self._send_card(turn_context, texts, actor, found[0])
+        else:
+            await turn_context.send_activity(texts("risk.no_longer", unit=view.unit))
 
     async def _factor(
         self,
@@ -295,20 +315,26 @@ class RiskDesk:
             await turn_context.send_activity(texts("risk.unknown_factor"))
             await self._send_card(turn_context, texts, actor, view)
             return
-        checked = check_answer(factor, value)
+        # The card was filled in with where the factor stands for the unit now.
+        shown = rating(factor, view.answers.get(factor.key))
+        checked = check_answer(factor, value, shown=shown)
         if isinstance(checked, list):
             await turn_context.send_activity(_problems(texts, checked))
             return
-        await self._save(view, checked, actor)
+        async with self._sessions() as session, session.begin():
+            saved = await risk.save_answer(
+                session,
+                assessment_id=view.id,
+                answer=checked,
+                by=actor.person_id,
+                now=self._clock(),
+            )
         view = await self._load(view.id) or view
+        if not saved:  # signed by another leader of the unit in the meantime
+            await self._send_card(turn_context, texts, actor, view, texts("risk.signed_already"))
+            return
         await turn_context.send_activity(texts("risk.saved", situation=factor.situation))
         await self._factor(turn_context, texts, actor, view, None)
-
-    async def _save(self, view: AssessmentView, answer: Answer, actor: Actor) -> None:
-        async with self._sessions() as session, session.begin():
-            await risk.save_answer(
-                session, assessment_id=view.id, answer=answer, by=actor.person_id, now=self._clock()
-            )
 
     async def _local(
         self,
@@ -318,13 +344,23 @@ class RiskDesk:
         view: AssessmentView,
         value: dict[str, Any],
     ) -> None:
-        checked = check_local(view.next_local_key(), value)
+        checked = check_local("", value)  # its key is given when it is stored
         if isinstance(checked, list):
             await turn_context.send_activity(_problems(texts, checked))
             return
-        await self._save(view, checked, actor)
+        async with self._sessions() as session, session.begin():
+            added = await risk.add_local(
+                session,
+                assessment_id=view.id,
+                answer=checked,
+                by=actor.person_id,
+                now=self._clock(),
+            )
         view = await self._load(view.id) or view
-        note = texts("risk.local_added", situation=checked.situation)
+        if added is None:
+            note = texts("risk.signed_already")
+        else:
+            note = texts("risk.local_added", situation=checked.situation)
         await self._send_card(turn_context, texts, actor, view, note)
 
     async def _sign(
@@ -397,8 +433,10 @@ class RiskDesk:
         if not views:
             await turn_context.send_activity(texts("risk.none_for_report"))
             return
-        view = views[0]
-        chosen = linked[1] if linked and linked[0] == view.id else None
+        # The frame it is tied to already, when the unit has several.
+        view = next((v for v in views if linked and v.frame.title == linked[0]), views[0])
+        keys = {f.key for f in view.factors} | {a.key for a in view.local}
+        chosen = linked[1] if linked and linked[1] in keys else None
         card = link_card(
             texts, view, report_id=report.id, case_number=report.case_number, chosen=chosen
         )
@@ -414,6 +452,10 @@ class RiskDesk:
         view: AssessmentView,
         value: dict[str, Any],
     ) -> None:
+        if not view.current:  # a form left from before a new version or revision
+            await turn_context.send_activity(texts("risk.not_current"))
+            await self._link_form(turn_context, texts, actor, value)
+            return
         report = await self._report(turn_context, texts, actor, value)
         if report is None:
             return
@@ -486,6 +528,14 @@ class RiskDesk:
         if link.kind is LinkKind.RISK_PDF:
             return await asyncio.to_thread(risk_pdf, view, texts), "application/pdf", True
         return await asyncio.to_thread(risk_xlsx, view, texts), XLSX, True
+
+
+def _by_factor(links: Counter[tuple[int, str]]) -> Counter[tuple[int, str]]:
+    """The frame's own factors counted over every unit (unit 0); a local one stays its unit's."""
+    found: Counter[tuple[int, str]] = Counter()
+    for (unit, key), n in links.items():
+        found[(unit if key.startswith(LOCAL_PREFIX) else 0, key)] += n
+    return found
 
 
 def _problem(texts: Texts, problem: Problem, waiting: list[str] | None = None) -> str:

@@ -75,7 +75,14 @@ def paragraph(pdf: FPDF, text: str, size: float = 10) -> None:
     pdf.ln(2)
 
 
-def draw_table(pdf: FPDF, table: Table, *, none: str, width: float = PAGE_WIDTH_MM) -> None:
+def draw_table(
+    pdf: FPDF,
+    table: Table,
+    *,
+    none: str,
+    width: float = PAGE_WIDTH_MM,
+    figure_mm: float | None = None,
+) -> None:
     """The table under its title; `none` says so when it has no rows."""
     if pdf.will_page_break(30):
         pdf.add_page()
@@ -86,7 +93,7 @@ def draw_table(pdf: FPDF, table: Table, *, none: str, width: float = PAGE_WIDTH_
     columns = len(table.header)
     numeric = [column > 0 and table.numeric(column) for column in range(columns)]
     # Figures get what a figure needs; the words share the rest, the first column most.
-    figure_mm = 26.0 if columns > 4 else 32.0
+    figure_mm = figure_mm or (26.0 if columns > 4 else 32.0)
     words = [c for c in range(columns) if not numeric[c]]
     left = width - figure_mm * (columns - len(words))
     shares = [2.0 if c == 0 else 1.5 for c in words]
@@ -125,6 +132,10 @@ def tables_xlsx(tables: list[Table]) -> bytes:
         sheet.append(list(table.header))
         for values in table.rows:
             sheet.append([_cell(v) for v in values])
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # a text starting with = is a text, not a formula
         sheet.column_dimensions["A"].width = 40
     buffer = io.BytesIO()
     workbook.save(buffer)

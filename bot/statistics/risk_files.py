@@ -9,6 +9,7 @@ carry the level's name in the legend too, so nobody has to tell green from red.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -32,6 +33,7 @@ from storage.risk import AssessmentView
 LEVEL_COLOURS = {Level.LOW: "#B7E1A1", Level.MEDIUM: "#FCE38A", Level.HIGH: "#F4A6A6"}
 MATRIX_PX = (640, 560)
 LANDSCAPE_WIDTH_MM = 267  # A4 across, less 15 mm margins
+CELL_MAX = 300  # characters in a cell of the PDF's table; a longer text is printed below it
 
 
 def ratings_of(view: AssessmentView) -> list[tuple[int, int]]:
@@ -92,8 +94,8 @@ def _score(p: int | None, c: int | None) -> tuple[str, str, str]:
 
 
 def risk_tables(view: AssessmentView, texts: Texts) -> list[Table]:
+    # The number goes with the situation: a column of its own would take a figure's width.
     header = (
-        texts("risk.column_number"),
         texts("risk.column_situation"),
         texts("risk.column_p"),
         texts("risk.column_c"),
@@ -107,11 +109,15 @@ def risk_tables(view: AssessmentView, texts: Texts) -> list[Table]:
         answer = view.answers.get(factor.key)
         p_c = rating(factor, answer)
         decision, reason = _decision(texts, view, factor.key)
-        measures = "\n".join(m for m in (factor.existing, answer.measures if answer else "") if m)
+        local = (
+            f"{texts('risk.local_measures')}: {answer.measures}"
+            if answer and answer.measures
+            else ""
+        )
+        measures = "\n".join(m for m in (factor.existing, local) if m)
         rows.append(
             (
-                str(number),
-                factor.situation,
+                f"{number}. {factor.situation}",
                 *_score(*(p_c or (None, None))),
                 decision,
                 measures,
@@ -121,8 +127,7 @@ def risk_tables(view: AssessmentView, texts: Texts) -> list[Table]:
     for number, answer in enumerate(view.local, start=len(view.factors) + 1):
         rows.append(
             (
-                str(number),
-                answer.situation,
+                f"{number}. {answer.situation}",
                 *_score(answer.probability, answer.consequence),
                 texts("risk.decision_local"),
                 answer.measures,
@@ -155,6 +160,23 @@ def _about(view: AssessmentView, texts: Texts) -> list[str]:
     return lines
 
 
+def _cut(table: Table, texts: Texts) -> tuple[Table, list[str]]:
+    """The table with each long text cut to CELL_MAX characters and pointing below, and those
+    texts in full, each under its factor and column."""
+    whole: list[str] = []
+    rows = []
+    for row in table.rows:
+        number = row[0].split(".", 1)[0]
+        cells = []
+        for column, value in zip(table.header, row, strict=True):
+            if len(value) > CELL_MAX:
+                whole.append(f"{number}. {column}: {value}")
+                value = value[:CELL_MAX].rsplit(" ", 1)[0] + " … " + texts("risk.see_below")
+            cells.append(value)
+        rows.append(tuple(cells))
+    return replace(table, rows=tuple(rows)), whole
+
+
 def risk_pdf(view: AssessmentView, texts: Texts) -> bytes:
     title = texts("risk.title", frame=view.frame.title, unit=view.unit)
     pdf = Document(title, texts("risk.footer", unit=view.unit, frame=view.frame.title))
@@ -164,7 +186,15 @@ def risk_pdf(view: AssessmentView, texts: Texts) -> bytes:
     for line in _about(view, texts):
         paragraph(pdf, line, 10)
     for table in risk_tables(view, texts):
-        draw_table(pdf, table, none=texts("risk.no_factors"), width=LANDSCAPE_WIDTH_MM)
+        shown, whole = _cut(table, texts)
+        draw_table(
+            pdf, shown, none=texts("risk.no_factors"), width=LANDSCAPE_WIDTH_MM, figure_mm=16
+        )
+        if whole:
+            # A row of the table must fit on a page: long words are printed in full here.
+            heading(pdf, texts("risk.heading_full_texts"), 11)
+            for line in whole:
+                paragraph(pdf, line, 9)
     pdf.add_page(orientation="P")
     heading(pdf, texts("risk.heading_matrix"), 12)
     png = render_matrix(view_matrix(view), view.unit, texts)
