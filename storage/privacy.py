@@ -426,6 +426,7 @@ async def export_person(
         "handling_cards_received": [],
         "under_reporting_nudges": [],
         "training": [],
+        "risk_assessment_work": [],
     }
     if person is not None:
         assert person.id is not None
@@ -472,6 +473,7 @@ async def export_person(
                 .order_by(col(TrainingProgress.module))
             )
         ]
+        export["risk_assessment_work"] = await _risk_work(session, person.id)
         export["under_reporting_nudges"] = [
             {
                 "unit": await _unit(session, nudge.unit_id),
@@ -500,6 +502,51 @@ async def export_person(
         for s in states
     ]
     return export
+
+
+async def _risk_work(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    """What they did in units' risk assessments (docs/risk.md): answers given, sign-offs, and
+    reports tied to a factor; the unit's record, listed because their name is on it."""
+    found: list[dict[str, Any]] = []
+    for answer in await session.scalars(
+        select(RiskAnswer)
+        .where(col(RiskAnswer.answered_by_id) == person_id)
+        .order_by(col(RiskAnswer.answered_at))
+    ):
+        found.append(
+            {
+                "what": "answered",
+                "assessment": answer.assessment_id,
+                "factor": answer.key,
+                "decision": answer.decision,
+                "at": _iso(answer.answered_at),
+            }
+        )
+    for assessment in await session.scalars(
+        select(RiskAssessment).where(col(RiskAssessment.signed_by_id) == person_id)
+    ):
+        found.append(
+            {
+                "what": "signed",
+                "assessment": assessment.id,
+                "unit": await _unit(session, assessment.unit_id),
+                "verneombod": assessment.verneombod,
+                "at": _iso(assessment.signed_at),
+            }
+        )
+    for link in await session.scalars(
+        select(ReportRiskFactor).where(col(ReportRiskFactor.linked_by_id) == person_id)
+    ):
+        found.append(
+            {
+                "what": "tied_report",
+                "report": link.report_id,
+                "assessment": link.assessment_id,
+                "factor": link.key,
+                "at": _iso(link.linked_at),
+            }
+        )
+    return found
 
 
 # ---- forget: erase one person ---------------------------------------------------------------

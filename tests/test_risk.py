@@ -47,7 +47,7 @@ from domain.risk import (
 from storage import risk
 from storage.db import SessionFactory, create_async_db_engine, session_factory
 from storage.models import Person, Unit, UnitLeader
-from storage.privacy import forget_person
+from storage.privacy import export_person, forget_person
 from storage.types import utcnow
 from tests.chat import CATALOGUES, NN
 from tests.fake_connector import FakeConnector
@@ -682,6 +682,11 @@ async def test_forgetting_a_leader_keeps_the_units_assessment_without_them(
             answer = Answer(factor.key, Decision.KEEP, reason="Liv Leiar meiner det")
             await risk.save_answer(session, assessment_id=view.id, answer=answer, by=liv, now=now)
         await risk.sign(session, assessment_id=view.id, verneombod="Liv Leiar", by=liv, now=now)
+    async with sessions() as session:
+        exported = await export_person(session, aad_object_id="aad-liv", now=now)
+    assert exported is not None
+    work = exported["risk_assessment_work"]
+    assert [w["what"] for w in work] == ["answered"] * 3 + ["signed"]
     await forget_person(sessions, aad_object_id="aad-liv", now=now)
     async with sessions() as session:
         kept = await risk.load(session, view.id)

@@ -393,10 +393,16 @@ async def test_tips_export_and_import(
         '---\ntitle: "T"\nlanguage: sv\n---\n\n## Godt døme\n\nX\n',
         "utf-8",
     )
+    await asyncio.to_thread(
+        (bad / "z.md").write_text,
+        '---\ntitle: "Kurs"\ntraining: kva-er-eit-avvk\n---\n\n## Godt døme\n\nTa kurset.\n',
+        "utf-8",
+    )
     assert await asyncio.to_thread(main, ["tips", "import", str(bad)]) == 2
     errors = capsys.readouterr().err
     assert "x.md: no front matter" in errors
     assert "y.md: language must be one of" in errors
+    assert "z.md: training: no module 'kva-er-eit-avvk'; the modules: korleis-melde" in errors
 
 
 async def test_a_series_goes_every_n_weeks_and_a_deadline_tip_before_its_deadline(

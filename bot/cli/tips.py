@@ -34,6 +34,7 @@ from domain.tips import (
     from_markdown,
     to_markdown,
 )
+from domain.training import load_modules
 from domain.vocabulary import Role
 from storage import tips
 from storage.db import database
@@ -139,6 +140,7 @@ async def _import(database_url: str, directory: Path, *, dry_run: bool) -> int:
             department_ids, unit_ids = await tips.places(session)
         departments = {_key(name): i for i, name in department_ids.items()}
         units = {_key(name): i for i, name in unit_ids.items()}
+        modules = {m.id for found in load_modules().values() for m in found}
         read: list[_Read] = []
         problems: list[str] = []
         for path, text in texts:
@@ -147,6 +149,12 @@ async def _import(database_url: str, directory: Path, *, dry_run: bool) -> int:
                 problems_here = check_tip(tip)
                 if tip.language not in LANGUAGES:
                     raise TipFileError(f"language must be one of {', '.join(LANGUAGES)}")
+                if tip.training is not None and tip.training not in modules:
+                    # Its «Start» button would only say the module is unknown.
+                    known = ", ".join(sorted(modules))
+                    raise TipFileError(
+                        f"training: no module {tip.training!r}; the modules: {known}"
+                    )
                 if problems_here:
                     raise TipFileError(", ".join(p.key for p in problems_here))
                 read.append(
