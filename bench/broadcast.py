@@ -4,7 +4,7 @@ sender (bot/proactive/outbox_sender.py) through the Bot Framework adapter, to a 
 Connector that allows R requests a second per tenant and answers 429 with `Retry-After: 1`
 above that. PostgreSQL, in a private schema dropped afterwards.
 
-    python -m bench.broadcast [--recipients 5000] [--rate 500]
+    python -m bench.broadcast [--recipients 5000] [--rate 500] [--senders 1]
 
 Last line: recipients= delivered= duplicates= lost= seconds= achieved_ratio=, where seconds run
 from the first request to the last delivery and achieved_ratio = delivered ÷ (R × seconds).
@@ -17,10 +17,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import time
 from collections import Counter, deque
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import insert
@@ -103,7 +105,33 @@ def _fill(database_url: str, recipients: int, service_url: str) -> None:
     engine.dispose()
 
 
-async def _bench(database_url: str, recipients: int, rate: int) -> dict[str, float]:
+def _sender_process(database_url: str, rate: int, stop: Any) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(_send(database_url, rate, stop))
+
+
+async def _send(database_url: str, rate: int, stopped: Any) -> None:
+    """One outbox sender, as the service runs it, until the bench says stop."""
+    engine = create_async_db_engine(database_url)
+    sessions = session_factory(engine)
+    adapter = build_adapter(Settings(dev_mode=True))
+    messenger = TeamsMessenger(adapter, "", policy=ONE_TRY, limiter_factory=None)
+    catalogues = Catalogues()
+    drawer = OutboxMessages(
+        LeaderDesk(sessions, catalogues, utcnow, "nn"), catalogues, utcnow, "nn"
+    )
+    settings = SenderSettings(tenant_rate=rate, batch=400, concurrency=48)
+    sender = OutboxSender(sessions, messenger, drawer, utcnow, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    await asyncio.to_thread(stopped.wait)
+    stop.set()
+    await task
+    await adapter.bot_framework_authentication.close()
+    await engine.dispose()
+
+
+async def _bench(database_url: str, recipients: int, rate: int, senders: int) -> dict[str, float]:
     connector = LimitedConnector(rate, recipients + 1)  # and the adviser's report
     app = web.Application()
     for path in ("activities", "activities/{reply_to}"):
@@ -131,24 +159,24 @@ async def _bench(database_url: str, recipients: int, rate: int) -> dict[str, flo
         started = await tips.start_delivery(session, delivery_id=delivery, now=now)
     assert started == recipients
 
-    adapter = build_adapter(Settings(dev_mode=True))
-    messenger = TeamsMessenger(adapter, "", policy=ONE_TRY, limiter_factory=None)
-    catalogues = Catalogues()
-    drawer = OutboxMessages(
-        LeaderDesk(sessions, catalogues, utcnow, "nn"), catalogues, utcnow, "nn"
-    )
-    settings = SenderSettings(tenant_rate=rate, batch=400, concurrency=48)
-    sender = OutboxSender(sessions, messenger, drawer, utcnow, settings)
-    stop = asyncio.Event()
-    task = asyncio.create_task(sender.run(stop))
+    await engine.dispose()
+    # Each sender in a process of its own, as the service runs them on several machines or
+    # cores; the fake connector alone in this one. They share the rate through the outbox.
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    processes = [
+        context.Process(target=_sender_process, args=(database_url, rate, stop))
+        for _ in range(senders)
+    ]
+    for process in processes:
+        process.start()
     try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(connector.all_there.wait(), 4 * recipients / rate + 60)
     finally:
         stop.set()
-        await task
-        await adapter.bot_framework_authentication.close()
-        await engine.dispose()
+        for process in processes:
+            await asyncio.to_thread(process.join, 30)
         await runner.cleanup()
     delivered = sum(1 for c in connector.delivered if c != f"a:{recipients + 1}")
     seconds = connector.last_delivery - connector.arrivals[0]
@@ -167,11 +195,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=500, help="requests a second per tenant")
+    parser.add_argument("--senders", type=int, default=1, help="sender processes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with private_schema(SERVER, prefix="avvik_broadcast") as url:
         upgrade(url)
-        figures = asyncio.run(_bench(url, args.recipients, args.rate))
+        figures = asyncio.run(_bench(url, args.recipients, args.rate, args.senders))
     print(f"throttled_429={figures['throttled']}")
     headline = ("recipients", "delivered", "duplicates", "lost", "seconds", "achieved_ratio")
     print(" ".join(f"{name}={figures[name]}" for name in headline))

@@ -320,17 +320,28 @@ async def current_for_units(session: AsyncSession, unit_ids: list[int]) -> list[
     return found
 
 
-async def _open_for_change(session: AsyncSession, assessment_id: int) -> bool:
-    """Hold the assessment row for this transaction (a second leader of the unit waits), and
-    say whether it may still change: not signed in the meantime."""
-    row = (
+async def _hold(session: AsyncSession, assessment_id: int) -> RiskAssessment | None:
+    """Hold the assessment row for the rest of this transaction: a second leader of the unit
+    changing it at the same moment waits here. An UPDATE that changes nothing, because it
+    locks on both databases: PostgreSQL locks the row, and SQLite (whose reads before a write
+    take no lock) the database."""
+    await session.execute(
+        update(RiskAssessment)
+        .where(col(RiskAssessment.id) == assessment_id)
+        .values(updated_at=col(RiskAssessment.updated_at))
+    )
+    return (
         await session.scalars(
             select(RiskAssessment)
             .where(col(RiskAssessment.id) == assessment_id)
-            .with_for_update()
             .execution_options(populate_existing=True)
         )
     ).first()
+
+
+async def _open_for_change(session: AsyncSession, assessment_id: int) -> bool:
+    """Held, and still open to change: not signed in the meantime."""
+    row = await _hold(session, assessment_id)
     return row is not None and row.signed_at is None
 
 
@@ -395,9 +406,7 @@ async def sign(
 async def new_revision(session: AsyncSession, *, view: AssessmentView, now: datetime) -> int:
     """A signed assessment opened again: the next revision with its answers, unsigned; or the
     revision already opened, when another press got there first."""
-    await session.scalars(  # two leaders at once: the second waits here, then finds it
-        select(RiskAssessment).where(col(RiskAssessment.id) == view.id).with_for_update()
-    )
+    await _hold(session, view.id)  # two leaders at once: the second waits, then finds it
     existing = (
         await session.scalars(
             select(RiskAssessment).where(

@@ -29,7 +29,6 @@ from bot.cards.risk import (
     list_card,
     overview_card,
 )
-from bot.cli.main import main
 from bot.statistics.risk_files import risk_pdf, risk_xlsx
 from domain.risk import (
     Answer,
@@ -55,6 +54,7 @@ from tests.test_card_report import words
 from tests.test_cards import card_errors
 from tests.test_http import ClientMaker
 from tests.test_leader_handling import Voss, report_by_card, voss_in_teams
+from tests.test_privacy import cli_env, run_cli  # noqa: F401 (cli_env is a fixture)
 from tests.test_training import buttons, card_of, press
 from tests.voss_org import make_voss
 
@@ -215,6 +215,17 @@ async def _units(sessions: SessionFactory) -> tuple[int, int]:
     return school, home
 
 
+async def _school_assessment(sessions: SessionFactory) -> tuple[int, risk.AssessmentView]:
+    """Voss, the frame published to the school alone, and the school's assessment of it."""
+    school, _ = await _units(sessions)
+    async with sessions() as session, session.begin():
+        published = await risk.publish(
+            session, title="Vald og truslar", factors=FACTORS, unit_ids=[school], now=utcnow()
+        )
+        [view] = await risk.assessments_of_frame(session, published.frame.id)
+    return school, view
+
+
 async def test_a_new_version_carries_unchanged_answers_and_asks_only_what_changed(
     sessions: SessionFactory,
 ) -> None:
@@ -272,13 +283,9 @@ async def test_a_new_version_carries_unchanged_answers_and_asks_only_what_change
 async def test_a_signed_assessment_opened_again_is_a_new_revision_beside_it(
     sessions: SessionFactory,
 ) -> None:
-    school, _ = await _units(sessions)
+    _, view = await _school_assessment(sessions)
     now = utcnow()
     async with sessions() as session, session.begin():
-        published = await risk.publish(
-            session, title="Vald og truslar", factors=FACTORS, unit_ids=[school], now=now
-        )
-        [view] = await risk.assessments_of_frame(session, published.frame.id)
         for factor in FACTORS:
             answer = Answer(factor.key, Decision.KEEP)
             await risk.save_answer(session, assessment_id=view.id, answer=answer, by=None, now=now)
@@ -594,24 +601,11 @@ def test_every_risk_card_is_valid_adaptive_card_1_5(language: str) -> None:
 # ---- the command line ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> str:
-    monkeypatch.setenv("AVVIK_ENV_FILE", str(tmp_path / "no.env"))
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    for key in ("MicrosoftAppId", "MicrosoftAppPassword", "AVVIK_DEV_MODE"):
-        monkeypatch.delenv(key, raising=False)
-    return sqlite_url
-
-
-async def run_cli(*args: str) -> int:
-    """`python -m bot …` in a thread: it calls asyncio.run (see tests/test_org_import.py)."""
-    return await asyncio.to_thread(main, list(args))
-
-
+@pytest.mark.usefixtures("cli_env")
 async def test_the_command_publishes_versions_and_exports_a_units_assessment(
-    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = create_async_db_engine(cli_env)
+    engine = create_async_db_engine(sqlite_url)
     await make_voss(session_factory(engine))
     await engine.dispose()
     bad = tmp_path / "ramme.csv"
@@ -670,13 +664,9 @@ async def test_the_command_publishes_versions_and_exports_a_units_assessment(
 async def test_forgetting_a_leader_keeps_the_units_assessment_without_them(
     sessions: SessionFactory,
 ) -> None:
-    school, _ = await _units(sessions)
+    _, view = await _school_assessment(sessions)
     now = utcnow()
     async with sessions() as session, session.begin():
-        published = await risk.publish(
-            session, title="Vald og truslar", factors=FACTORS, unit_ids=[school], now=now
-        )
-        [view] = await risk.assessments_of_frame(session, published.frame.id)
         liv = await session.scalar(select(Person.id).where(Person.aad_object_id == "aad-liv"))
         for factor in FACTORS:
             answer = Answer(factor.key, Decision.KEEP, reason="Liv Leiar meiner det")
@@ -740,13 +730,8 @@ def test_long_words_and_formulas_make_a_binder_not_an_error() -> None:
 async def test_two_leaders_at_once_add_two_local_factors_and_a_signed_one_takes_no_answer(
     sessions: SessionFactory,
 ) -> None:
-    school, _ = await _units(sessions)
+    _, view = await _school_assessment(sessions)
     now = utcnow()
-    async with sessions() as session, session.begin():
-        published = await risk.publish(
-            session, title="Vald og truslar", factors=FACTORS, unit_ids=[school], now=now
-        )
-        [view] = await risk.assessments_of_frame(session, published.frame.id)
     local = Answer("", Decision.LOCAL, 2, 3, situation="Tur ved elva")
 
     async def add() -> str | None:
@@ -755,7 +740,8 @@ async def test_two_leaders_at_once_add_two_local_factors_and_a_signed_one_takes_
                 session, assessment_id=view.id, answer=local, by=None, now=now
             )
 
-    assert sorted(filter(None, await asyncio.gather(add(), add()))) == ["lokal-1", "lokal-2"]
+    added = await asyncio.gather(*(add() for _ in range(4)))
+    assert sorted(filter(None, added)) == ["lokal-1", "lokal-2", "lokal-3", "lokal-4"]
     async with sessions() as session, session.begin():
         await risk.sign(session, assessment_id=view.id, verneombod="Vera", by=None, now=now)
     async with sessions() as session, session.begin():

@@ -39,6 +39,7 @@ from domain.access import (
 from domain.i18n import Catalogues, Texts
 from domain.risk import (
     LOCAL_PREFIX,
+    Answer,
     Decision,
     Level,
     Problem,
@@ -183,7 +184,7 @@ class RiskDesk:
             now=now,
             item=item,
         )
-        return f"{self._public_url}/stats/{self._signer.token(link)}/{link.filename}"
+        return self._signer.url(self._public_url, link)
 
     def _links(
         self, actor: Actor, view: AssessmentView, binder: AssessmentView, texts: Texts
@@ -321,20 +322,26 @@ class RiskDesk:
         if isinstance(checked, list):
             await turn_context.send_activity(_problems(texts, checked))
             return
-        async with self._sessions() as session, session.begin():
-            saved = await risk.save_answer(
-                session,
-                assessment_id=view.id,
-                answer=checked,
-                by=actor.person_id,
-                now=self._clock(),
-            )
+        saved = await self._store(view, checked, actor)
         view = await self._load(view.id) or view
         if not saved:  # signed by another leader of the unit in the meantime
             await self._send_card(turn_context, texts, actor, view, texts("risk.signed_already"))
             return
         await turn_context.send_activity(texts("risk.saved", situation=factor.situation))
         await self._factor(turn_context, texts, actor, view, None)
+
+    async def _store(self, view: AssessmentView, answer: Answer, actor: Actor) -> bool:
+        """The answer saved, a local factor under the next free key; False once signed."""
+        by, now = actor.person_id, self._clock()
+        async with self._sessions() as session, session.begin():
+            if answer.decision is Decision.LOCAL:
+                added = await risk.add_local(
+                    session, assessment_id=view.id, answer=answer, by=by, now=now
+                )
+                return added is not None
+            return await risk.save_answer(
+                session, assessment_id=view.id, answer=answer, by=by, now=now
+            )
 
     async def _local(
         self,
@@ -348,16 +355,9 @@ class RiskDesk:
         if isinstance(checked, list):
             await turn_context.send_activity(_problems(texts, checked))
             return
-        async with self._sessions() as session, session.begin():
-            added = await risk.add_local(
-                session,
-                assessment_id=view.id,
-                answer=checked,
-                by=actor.person_id,
-                now=self._clock(),
-            )
+        added = await self._store(view, checked, actor)
         view = await self._load(view.id) or view
-        if added is None:
+        if not added:
             note = texts("risk.signed_already")
         else:
             note = texts("risk.local_added", situation=checked.situation)

@@ -142,7 +142,7 @@ class StatisticsDesk:
     ) -> StatsLinks | None:
         if self._public_url is None or actor.person_id is None:
             return None
-        now = self._clock()
+        now, public_url = self._clock(), self._public_url
 
         def url(kind: LinkKind, chart: str | None = None) -> str:
             link = self._signer.make(
@@ -154,7 +154,7 @@ class StatisticsDesk:
                 chart=chart,
                 department=department,
             )
-            return f"{self._public_url}/stats/{self._signer.token(link)}/{link.filename}"
+            return self._signer.url(public_url, link)
 
         return StatsLinks(
             charts={chart.value: url(LinkKind.CHART, chart.value) for chart in Chart},
@@ -214,7 +214,7 @@ class StatisticsDesk:
                     now=now,
                     quarter=period.quarter,
                 )
-                links[kind] = f"{self._public_url}/stats/{self._signer.token(link)}/{link.filename}"
+                links[kind] = self._signer.url(self._public_url, link)
         card = amu_card(
             texts,
             title=title,

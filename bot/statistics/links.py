@@ -121,6 +121,10 @@ class LinkSigner:
         payload = _b64(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
         return f"{payload}.{self._mac(payload)}"
 
+    def url(self, public_url: str, link: StatsLink) -> str:
+        """Where a Teams client fetches the link: the bot's download route (bot/app.py)."""
+        return f"{public_url}/stats/{self.token(link)}/{link.filename}"
+
     def read(self, token: str, *, now: datetime) -> StatsLink | None:
         """The link, or None when it was not made here, was changed, or has expired."""
         payload, _, mac = token.partition(".")

@@ -73,6 +73,7 @@ async def test_a_report_goes_to_the_leader_who_handles_it(sqlite_url: str, tmp_p
             assert set(buttons(card)) == {
                 *("acknowledge", "measure", "judge", "cause", "snooze", "close"),
                 "duties",  # vald og truslar: the kap. 23A follow-up, in the card's body
+                "link_form",  # and tying it to a factor of the unit's risk assessment
             }
             assert NN("duty.debrief") in words(card)
             await liv.press(
