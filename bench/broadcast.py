@@ -5,6 +5,7 @@ Connector that allows R requests a second per tenant and answers 429 with `Retry
 above that. PostgreSQL, in a private schema dropped afterwards.
 
     python -m bench.broadcast [--recipients 5000] [--rate 500] [--senders 1]
+                              [--concurrency N] [--latency 0.2]
 
 Last line: recipients= delivered= duplicates= lost= seconds= achieved_ratio=, where seconds run
 from the first request to the last delivery and achieved_ratio = delivered ÷ (R × seconds).
@@ -22,6 +23,7 @@ import os
 import time
 from collections import Counter, deque
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from typing import Any
 
 from aiohttp import web
@@ -35,8 +37,10 @@ from bot.proactive.messenger import ONE_TRY, TeamsMessenger
 from bot.proactive.outbox_messages import OutboxMessages
 from bot.proactive.outbox_sender import OutboxSender, SenderSettings
 from domain.i18n import Catalogues
+from domain.reminders import ReminderRules
 from domain.tips import Audience, AudienceKind, Schedule, Tip
 from domain.vocabulary import Role
+from domain.working_time import WorkingCalendar
 from storage import tips
 from storage.db import create_async_db_engine, create_sync_db_engine, session_factory
 from storage.migrate import upgrade
@@ -45,6 +49,13 @@ from storage.types import utcnow
 from tests.pg_schema import private_schema
 
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# A tip waits for working hours (bot/proactive/outbox_messages.py); the bench runs at any hour,
+# so its sender works round the clock, as AVVIK_WORKING_DAYS and hours can make the service do.
+ALL_HOURS = ReminderRules(
+    calendar=WorkingCalendar(
+        start=clock_time.min, end=clock_time.max, days_off=(), weekdays=frozenset(range(7))
+    )
+)
 TIP = Tip(
     "Meld nestenulukkene",
     {
@@ -57,8 +68,9 @@ TIP = Tip(
 class LimitedConnector:
     """Teams at a given limit: 429 with Retry-After above R requests in any second."""
 
-    def __init__(self, rate: int, expected: int) -> None:
+    def __init__(self, rate: int, expected: int, latency: float = 0.0) -> None:
         self.rate = rate
+        self.latency = latency  # seconds each answer takes, as Teams' do over the Internet
         self.expected = expected  # conversations to reach
         self.all_there = asyncio.Event()
         self.arrivals: list[float] = []
@@ -78,6 +90,9 @@ class LimitedConnector:
                 {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}
             )
         self.window.append(now)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+            now = time.monotonic()
         self.delivered[request.match_info["conversation"]] += 1
         self.last_delivery = now
         if len(self.delivered) >= self.expected:
@@ -105,12 +120,12 @@ def _fill(database_url: str, recipients: int, service_url: str) -> None:
     engine.dispose()
 
 
-def _sender_process(database_url: str, rate: int, stop: Any) -> None:
+def _sender_process(database_url: str, rate: int, concurrency: int, stop: Any) -> None:
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(_send(database_url, rate, stop))
+    asyncio.run(_send(database_url, rate, concurrency, stop))
 
 
-async def _send(database_url: str, rate: int, stopped: Any) -> None:
+async def _send(database_url: str, rate: int, concurrency: int, stopped: Any) -> None:
     """One outbox sender, as the service runs it, until the bench says stop."""
     engine = create_async_db_engine(database_url)
     sessions = session_factory(engine)
@@ -118,9 +133,9 @@ async def _send(database_url: str, rate: int, stopped: Any) -> None:
     messenger = TeamsMessenger(adapter, "", policy=ONE_TRY, limiter_factory=None)
     catalogues = Catalogues()
     drawer = OutboxMessages(
-        LeaderDesk(sessions, catalogues, utcnow, "nn"), catalogues, utcnow, "nn"
+        LeaderDesk(sessions, catalogues, utcnow, "nn"), catalogues, utcnow, "nn", ALL_HOURS
     )
-    settings = SenderSettings(tenant_rate=rate, batch=400, concurrency=48)
+    settings = SenderSettings(tenant_rate=rate, batch=400, concurrency=concurrency)
     sender = OutboxSender(sessions, messenger, drawer, utcnow, settings)
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
@@ -131,8 +146,9 @@ async def _send(database_url: str, rate: int, stopped: Any) -> None:
     await engine.dispose()
 
 
-async def _bench(database_url: str, recipients: int, rate: int, senders: int) -> dict[str, float]:
-    connector = LimitedConnector(rate, recipients + 1)  # and the adviser's report
+async def _bench(database_url: str, recipients: int, rate: int, options: Any) -> dict[str, float]:
+    # And the adviser's report.
+    connector = LimitedConnector(rate, recipients + 1, options.latency)
     app = web.Application()
     for path in ("activities", "activities/{reply_to}"):
         app.router.add_post(f"/v3/conversations/{{conversation}}/{path}", connector.receive)
@@ -155,7 +171,9 @@ async def _bench(database_url: str, recipients: int, rate: int, senders: int) ->
             now=utcnow(),
         )
         now = utcnow()
-        delivery = await tips.schedule_delivery(session, tip_id=tip_id, planned_at=now, due_at=now)
+        delivery = await tips.send_draft(
+            session, tip_id=tip_id, version=1, planned_at=now, due_at=now
+        )
         started = await tips.start_delivery(session, delivery_id=delivery, now=now)
     assert started == recipients
 
@@ -165,8 +183,10 @@ async def _bench(database_url: str, recipients: int, rate: int, senders: int) ->
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     processes = [
-        context.Process(target=_sender_process, args=(database_url, rate, stop))
-        for _ in range(senders)
+        context.Process(
+            target=_sender_process, args=(database_url, rate, options.concurrency, stop)
+        )
+        for _ in range(options.senders)
     ]
     for process in processes:
         process.start()
@@ -196,11 +216,18 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=500, help="requests a second per tenant")
     parser.add_argument("--senders", type=int, default=1, help="sender processes")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=SenderSettings().concurrency,
+        help="sends under way at once per sender (default: the service's)",
+    )
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with private_schema(SERVER, prefix="avvik_broadcast") as url:
         upgrade(url)
-        figures = asyncio.run(_bench(url, args.recipients, args.rate, args.senders))
+        figures = asyncio.run(_bench(url, args.recipients, args.rate, args))
     print(f"throttled_429={figures['throttled']}")
     headline = ("recipients", "delivered", "duplicates", "lost", "seconds", "achieved_ratio")
     print(" ".join(f"{name}={figures[name]}" for name in headline))

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
+import pytest
+from aiohttp import web
+from botbuilder.schema import Activity
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    ClaimsIdentity,
+    MicrosoftAppCredentials,
+)
 
 from bot.edge.connector_reuse import ReusingAuthentication
+from bot.edge.connector_transport import use_aiohttp
+from bot.proactive.messenger import _retry_after, status_of
 
 
 class CountingFactory:
@@ -72,3 +82,56 @@ async def test_the_token_client_is_built_only_when_asked_for_a_token() -> None:
     assert await lazy.get_user_token("kari", "aad", "msteams", "") == "token for kari"
     assert await lazy.get_user_token("kari", "aad", "msteams", "") == "token for kari"
     assert inner.token_clients == 1
+
+
+# ---- the client's HTTP on aiohttp (bot/edge/connector_transport.py) -------------------------
+
+
+class _Credentials(MicrosoftAppCredentials):  # type: ignore[misc]  # the SDK is untyped
+    """The bot's credentials with MSAL left out: its token is «token-42»."""
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        return "token-42"
+
+
+async def _connector(aiohttp_server: Any, answer: int) -> tuple[Any, list[dict[str, Any]]]:
+    seen: list[dict[str, Any]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        seen.append({"auth": request.headers.get("Authorization"), "body": await request.json()})
+        if answer == 429:
+            return web.json_response({}, status=429, headers={"Retry-After": "3"})
+        return web.json_response({"id": "m1"})
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{conversation}/activities", receive)
+    return await aiohttp_server(app), seen
+
+
+@pytest.mark.parametrize(("app_id", "auth"), [("bot-app", "Bearer token-42"), ("", None)])
+async def test_a_message_goes_with_its_body_and_the_bots_token(
+    aiohttp_server: Any, app_id: str, auth: str | None
+) -> None:
+    server, seen = await _connector(aiohttp_server, 200)
+    client = use_aiohttp(ConnectorClient(_Credentials(app_id, "secret"), str(server.make_url("/"))))
+    async with client:
+        sent = await client.conversations.send_to_conversation(
+            "a:1kari", Activity(type="message", text="Hei Kari")
+        )
+    assert sent.id == "m1"
+    assert seen == [{"auth": auth, "body": seen[0]["body"]}]
+    assert seen[0]["body"]["text"] == "Hei Kari"
+
+
+async def test_a_429_reaches_the_messenger_with_its_status_and_retry_after(
+    aiohttp_server: Any,
+) -> None:
+    server, _ = await _connector(aiohttp_server, 429)
+    client = use_aiohttp(ConnectorClient(_Credentials("", ""), str(server.make_url("/"))))
+    async with client:
+        with pytest.raises(Exception) as raised:  # noqa: PT011 (the SDK's own exception type)
+            await client.conversations.send_to_conversation(
+                "a:1kari", Activity(type="message", text="Hei")
+            )
+    assert status_of(raised.value) == 429
+    assert _retry_after(raised.value) == 3.0

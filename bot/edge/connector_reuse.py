@@ -23,6 +23,8 @@ from botframework.connector.auth import (
     JwtTokenValidation,
 )
 
+from bot.edge.connector_transport import use_aiohttp
+
 _ClientKey = tuple[str | None, str, str | None]
 
 
@@ -36,7 +38,7 @@ class _ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]  # the S
         key = (self._app_id, service_url, audience)
         client = self._clients.get(key)
         if client is None:
-            client = await self._inner.create(service_url, audience)
+            client = use_aiohttp(await self._inner.create(service_url, audience))
             # Two turns may race here; either client works and the last one is kept.
             self._clients[key] = client
         return client

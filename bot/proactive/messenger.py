@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
 from aiolimiter import AsyncLimiter
 from botbuilder.core import CloudAdapterBase, TurnContext
 from botbuilder.schema import (
@@ -106,12 +107,16 @@ class ChatPlace:
 
 def status_of(error: BaseException) -> int | None:
     response = getattr(error, "response", None)
-    status = getattr(response, "status_code", None)
+    # requests calls it status_code, aiohttp status (bot/edge/connector_transport.py).
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
     return status if isinstance(status, int) else None
 
 
 def _retryable(error: BaseException) -> bool:
-    return isinstance(error, ClientRequestError) or status_of(error) in RETRIED_STATUSES
+    # A connection refused, reset or timed out: msrest's requests sender says ClientRequestError,
+    # its aiohttp sender lets aiohttp's own errors through.
+    failed_on_the_way = isinstance(error, ClientRequestError | aiohttp.ClientError | TimeoutError)
+    return failed_on_the_way or status_of(error) in RETRIED_STATUSES
 
 
 def _retry_after(error: BaseException | None) -> float | None:

@@ -55,7 +55,9 @@ _ALIVE_BEATS = 2.0
 class SenderSettings:
     tenant_rate: int = 50  # requests per second per tenant, for all senders together
     batch: int = 50
-    concurrency: int = 8  # sends under way at once; the pace is kept by Pacer
+    # Sends under way at once; the pace is kept by Pacer. At Teams' 100–300 ms a request, 50 a
+    # second needs 15 or more in flight (bench/broadcast.py --latency 0.2: 8 gave 37 a second).
+    concurrency: int = 32
     lease: timedelta = timedelta(minutes=2)
     poll_seconds: float = 1.0
     heartbeat_seconds: float = 1.0
