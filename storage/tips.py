@@ -306,6 +306,25 @@ class Figures:
         )
 
 
+async def last_report(session: AsyncSession, *, delivery_id: int) -> tuple[int, str | None]:
+    """The adviser's report card's last redraw queued for a sending: its number (0 for none
+    but the first card) and the figures it was queued for. Keys of redraws are
+    `tip_report:<sending>:<number>:<figures>`, so figures that come back to an earlier state
+    (a vote changed and changed back) are queued again, and no key is ever used twice."""
+    prefix = f"{TIP_REPORT}:{delivery_id}:"
+    keys = await session.scalars(
+        select(col(OutboxRow.dedupe_key)).where(
+            col(OutboxRow.kind) == TIP_REPORT, col(OutboxRow.dedupe_key).startswith(prefix)
+        )
+    )
+    numbered = [
+        (int(number), shown)
+        for number, _, shown in (k.removeprefix(prefix).partition(":") for k in keys)
+        if number.isdigit()
+    ]
+    return max(numbered, default=(0, None))
+
+
 async def figures(session: AsyncSession, *, delivery_id: int) -> Figures:
     delivery = await session.get(TipDelivery, delivery_id)
     recipients = delivery.recipients if delivery else 0

@@ -260,6 +260,13 @@ async def test_a_tip_to_one_department_from_form_to_report(voss: Voss) -> None:
     assert figures[NN("tips.useful")] == "1"
     assert figures[NN("tips.not_useful")] == "0"
     assert activity_id == report["id"]  # the same card, updated in place
+    # She changes her mind again, and back: the card follows, though its figures were shown.
+    for data, shown in ((not_useful, ("0", "1")), (useful, ("1", "0"))):
+        await press(liv, data)
+        await scheduler_tick(voss)
+        [(_, updated)] = voss.connector.updated["a:1hanne-personal"][-1:]
+        figures = {f["title"]: f["value"] for f in content(updated)["body"][2]["facts"]}
+        assert (figures[NN("tips.useful")], figures[NN("tips.not_useful")]) == shown
     engine = create_async_db_engine(voss.url)
     async with session_factory(engine)() as session:
         votes = list(await session.scalars(select(TipVote)))

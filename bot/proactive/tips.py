@@ -146,14 +146,16 @@ class TipsScheduler:
                 if stored is None or stored.created_by_id is None:
                     continue
                 figures = await tips.figures(session, delivery_id=delivery.id)
-                queued += await outbox.enqueue(
-                    session,
-                    person_id=stored.created_by_id,
-                    kind=TIP_REPORT,
-                    payload={"delivery_id": delivery.id},
-                    dedupe_key=f"{TIP_REPORT}:{delivery.id}:{figures.key}",
-                    now=now,
-                )
+                number, shown = await tips.last_report(session, delivery_id=delivery.id)
+                if figures.key != shown:
+                    queued += await outbox.enqueue(
+                        session,
+                        person_id=stored.created_by_id,
+                        kind=TIP_REPORT,
+                        payload={"delivery_id": delivery.id},
+                        dedupe_key=f"{TIP_REPORT}:{delivery.id}:{number + 1}:{figures.key}",
+                        now=now,
+                    )
                 if figures.queued == 0 and stored.schedule.when is not When.SERIES:
                     await tips.mark_done(session, tip_id=stored.id)
         if queued:
