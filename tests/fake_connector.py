@@ -25,6 +25,7 @@ class FakeConnector:
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.refused: set[str] = set()  # conversations that answer 403 (the app was removed)
         self.blocked: set[str] = set()  # 403 «MessageWritesBlocked»: Teams blocks the chat
+        self.busy: set[str] = set()  # 429 with «Retry-After: 30»: tried again well after a test
         self.dropped = 0  # requests to answer by closing the connection, oldest first
         self.requests = 0  # every request, failed or not
         self.request_times: list[float] = []
@@ -61,6 +62,8 @@ class FakeConnector:
             status, code = 403, "MessageWritesBlocked"
         elif conversation in self.refused:
             status = 403
+        elif conversation in self.busy:
+            status, headers = 429, {"Retry-After": "30"}
         elif self.failures:
             status, headers = self.failures.pop(0)
         else:

@@ -56,7 +56,9 @@ class _Driver(AioHTTPDriver):
     sending the request's headers and body (msrest's own passes neither)."""
 
     def __init__(self) -> None:  # the parent's would make a session without a timeout
-        self._session = aiohttp.ClientSession(timeout=REQUEST_TIMEOUT)
+        # trust_env: HTTPS_PROXY and NO_PROXY (and .netrc), which requests honoured too, for a
+        # municipality whose servers reach Teams through a proxy.
+        self._session = aiohttp.ClientSession(timeout=REQUEST_TIMEOUT, trust_env=True)
 
     async def send(self, request: ClientRequest, **_config: Any) -> AioHttpClientResponse:
         result = await self._session.request(
