@@ -74,13 +74,19 @@ class FakeConnector:
             headers=headers,
         )
 
+    def _drop(self, request: web.Request) -> web.Response | None:
+        if not self.dropped:
+            return None
+        self.dropped -= 1
+        self.requests += 1
+        assert request.transport is not None
+        request.transport.close()  # no answer at all: the connection closes
+        return web.Response()
+
     async def _receive(self, request: web.Request) -> web.Response:
-        if self.dropped:
-            self.dropped -= 1
-            self.requests += 1
-            assert request.transport is not None
-            request.transport.close()  # no answer at all: the connection closes
-            return web.Response()
+        dropped = self._drop(request)
+        if dropped:
+            return dropped
         failed = self._failure(request.match_info["conversation"])
         if failed:
             return failed
@@ -105,7 +111,7 @@ class FakeConnector:
         return web.json_response({"id": f"a:1{member['id']}-opened"})
 
     async def _update(self, request: web.Request) -> web.Response:
-        failed = self._failure(request.match_info["conversation"])
+        failed = self._drop(request) or self._failure(request.match_info["conversation"])
         if failed:
             return failed
         activity_id = request.match_info["activity"]

@@ -16,7 +16,7 @@ from botframework.connector.auth import (
 
 from bot.edge.connector_reuse import ReusingAuthentication
 from bot.edge.connector_transport import use_aiohttp
-from bot.proactive.messenger import _retry_after, status_of
+from bot.proactive.messenger import _retry_after, _retryable, status_of
 
 
 class CountingFactory:
@@ -135,3 +135,31 @@ async def test_a_429_reaches_the_messenger_with_its_status_and_retry_after(
             )
     assert status_of(raised.value) == 429
     assert _retry_after(raised.value) == 3.0
+
+
+@pytest.mark.parametrize(("status", "retried"), [(202, False), (429, True), (502, True)])
+async def test_an_answer_without_a_body_is_read_by_its_status(
+    aiohttp_server: Any, status: int, retried: bool
+) -> None:
+    # A gateway's bare 502, Teams' 202 for an update: no body, and no «Body is not available».
+    async def bare(_request: web.Request) -> web.Response:
+        return web.Response(status=status)
+
+    app = web.Application()
+    app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", bare)
+    server = await aiohttp_server(app)
+    client = use_aiohttp(ConnectorClient(_Credentials("", ""), str(server.make_url("/"))))
+    async with client:
+        try:
+            await client.conversations.update_activity(
+                "a:1kari", "m1", Activity(type="message", text="Motteke")
+            )
+            failed: BaseException | None = None
+        except Exception as error:
+            failed = error
+    if retried:
+        assert failed is not None
+        assert status_of(failed) == status
+        assert _retryable(failed)
+    else:
+        assert failed is None

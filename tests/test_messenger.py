@@ -108,3 +108,23 @@ async def test_an_update_replaces_the_message_in_place(
     await messenger.update(address(connector), sent, MessageFactory.text("Motteke"))
     [(activity_id, replacement)] = connector.updated["a:1liv-personal"]
     assert (activity_id, replacement["text"]) == (sent, "Motteke")
+
+
+@pytest.mark.parametrize("what", ["send", "update"])
+async def test_a_connection_closed_without_an_answer_is_tried_again(
+    connector: FakeConnector, adapter: CloudAdapter, what: str
+) -> None:
+    # Under the app's turn-error handler, which would swallow anything it was handed: the
+    # failure must come back to the messenger to be tried again (bot/edge/connector_transport).
+    messenger = TeamsMessenger(adapter, "", policy=QUICK)
+    if what == "send":
+        connector.dropped = 1
+        sent = await messenger.send(address(connector), MessageFactory.text("Nytt avvik"))
+        assert sent.startswith("reply-")
+        assert connector.texts("a:1liv-personal") == ["Nytt avvik"]
+    else:
+        sent = await messenger.send(address(connector), MessageFactory.text("Ny"))
+        connector.dropped = 1
+        await messenger.update(address(connector), sent, MessageFactory.text("Motteke"))
+        [(activity_id, replacement)] = connector.updated["a:1liv-personal"]
+        assert (activity_id, replacement["text"]) == (sent, "Motteke")

@@ -457,6 +457,10 @@ async def test_only_the_units_own_leader_changes_it(voss: Voss) -> None:
     assert "Bu- og miljøteneste aust" in words(mine)
     [told] = await voss.user("kari").send("risikovurdering")
     assert words(told) == NN("risk.not_allowed")
+    # Vera, verneombod in Oppvekst, reads the school's; she changes nothing.
+    [hers] = await voss.user("vera").send("risikovurdering")
+    assert "Vossevangen skule" in words(hers)
+    assert {b["op"] for b in buttons(hers)} <= {"show"}
     [told] = await voss.user("liv").send("risikovurdering oversikt")
     assert words(told) == NN("risk.overview_not_allowed")
 
@@ -710,9 +714,11 @@ def test_text_pasted_from_word_is_cleaned_not_stored_with_control_characters() -
 def test_long_words_and_formulas_make_a_binder_not_an_error() -> None:
     texts = CATALOGUES["nn"]
     long = " ".join(["Vaksne går to og to ut i storefri og har telefon."] * 40)[:2000]
+    lines = "Sjå under." + "\n" * 40 + "Ferdig."  # short, but taller than a page
     answers = {
         "v01": Answer("v01", Decision.ADJUST, 2, 2, long, long),
         "v02": Answer("v02", Decision.NOT_RELEVANT, reason='=HYPERLINK("http://x","klikk")'),
+        "v03": Answer("v03", Decision.NOT_RELEVANT, reason=lines),
     }
     view = risk.AssessmentView(
         7, risk.FrameInfo(1, "Vald og truslar", 1, NOW), 1, "Vossevangen skule", "Oppvekst", 1,

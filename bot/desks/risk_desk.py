@@ -94,8 +94,9 @@ class RiskDesk:
         async with self._sessions() as session:
             actor = await handling.actor_of(session, aad_object_id=who.identity)
             scope = statistics_scope(actor)
-            # Their own units first (an adviser may lead one too); else the overview.
-            units = actor.led_units or (scope.unit_ids if scope is not None else None)
+            # Their own units (led, and a verneombod's area); an adviser who leads none gets
+            # the overview.
+            units = actor.led_units | (scope.unit_ids or frozenset() if scope else frozenset())
             if not units and may_publish_frames(actor):
                 await self._send_overview(turn_context, texts, actor)
                 return

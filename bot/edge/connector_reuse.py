@@ -39,8 +39,11 @@ class _ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]  # the S
         client = self._clients.get(key)
         if client is None:
             client = use_aiohttp(await self._inner.create(service_url, audience))
-            # Two turns may race here; either client works and the last one is kept.
-            self._clients[key] = client
+            # Two turns may race here: the first one kept, the other's session closed.
+            kept = self._clients.setdefault(key, client)
+            if kept is not client:
+                await client.__aexit__(None, None, None)
+            client = kept
         return client
 
 

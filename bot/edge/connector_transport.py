@@ -18,10 +18,13 @@ retries nothing by itself.
 
 from __future__ import annotations
 
-import asyncio
+import os
+import ssl
 from typing import Any
 
 import aiohttp
+import certifi
+from msrest.exceptions import ClientRequestError
 from msrest.pipeline.aiohttp import AioHTTPSender
 from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
@@ -44,28 +47,54 @@ class _BotToken(AsyncHTTPPolicy[Any, Any]):
     async def send(self, request: Any, **kwargs: Any) -> Any:
         credentials = self._credentials
         if credentials is not None and credentials._should_set_token(None):
-            # MSAL keeps the token and renews it near its end: then it is a network call.
-            token = await asyncio.to_thread(credentials.get_access_token)
+            # From MSAL's cache, in the loop as the SDK's own policy does it: a thread hop per
+            # request would queue behind the chart and PDF renders in the shared pool. Near
+            # the token's end MSAL renews it: one network call an hour.
+            token = credentials.get_access_token()
             request.http_request.headers["Authorization"] = f"Bearer {token}"
         assert self.next is not None  # the pipeline links every policy to the next
         return await self.next.send(request, **kwargs)
 
 
+def certificates() -> ssl.SSLContext:
+    """The certificate authorities requests trusted: REQUESTS_CA_BUNDLE or SSL_CERT_FILE (a
+    municipality's own, for a proxy that inspects TLS), else certifi's."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    return ssl.create_default_context(cafile=bundle or certifi.where())
+
+
+class _Response(AioHttpClientResponse):
+    """A response with an empty body (a 202, a gateway's bare 502) is an empty body, not the
+    «Body is not available» msrest's raises."""
+
+    def body(self) -> bytes:
+        return self._body or b""
+
+
 class _Driver(AioHTTPDriver):
-    """msrest's aiohttp driver, with a session made in the running loop with a timeout, and
-    sending the request's headers and body (msrest's own passes neither)."""
+    """msrest's aiohttp driver, with a session made in the running loop with a timeout, that
+    sends the request's headers and body (msrest's own passes neither) and says a failure on
+    the way as msrest's requests driver does (ClientRequestError), which every caller of the
+    connector client catches."""
 
     def __init__(self) -> None:  # the parent's would make a session without a timeout
         # trust_env: HTTPS_PROXY and NO_PROXY (and .netrc), which requests honoured too, for a
         # municipality whose servers reach Teams through a proxy.
-        self._session = aiohttp.ClientSession(timeout=REQUEST_TIMEOUT, trust_env=True)
+        self._session = aiohttp.ClientSession(
+            timeout=REQUEST_TIMEOUT,
+            trust_env=True,
+            connector=aiohttp.TCPConnector(ssl=certificates()),
+        )
 
     async def send(self, request: ClientRequest, **_config: Any) -> AioHttpClientResponse:
-        result = await self._session.request(
-            request.method, request.url, headers=request.headers, data=request.data
-        )
-        response = AioHttpClientResponse(request, result)
-        await response.load_body()
+        try:
+            result = await self._session.request(
+                request.method, request.url, headers=request.headers, data=request.data
+            )
+            response = _Response(request, result)
+            await response.load_body()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise ClientRequestError(f"{type(error).__name__}: {error}") from error
         return response
 
 

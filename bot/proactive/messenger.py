@@ -16,7 +16,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from aiolimiter import AsyncLimiter
 from botbuilder.core import CloudAdapterBase, TurnContext
 from botbuilder.schema import (
@@ -113,10 +112,8 @@ def status_of(error: BaseException) -> int | None:
 
 
 def _retryable(error: BaseException) -> bool:
-    # A connection refused, reset or timed out: msrest's requests sender says ClientRequestError,
-    # its aiohttp sender lets aiohttp's own errors through.
-    failed_on_the_way = isinstance(error, ClientRequestError | aiohttp.ClientError | TimeoutError)
-    return failed_on_the_way or status_of(error) in RETRIED_STATUSES
+    # ClientRequestError: refused, reset or timed out on the way (bot/edge/connector_transport.py)
+    return isinstance(error, ClientRequestError) or status_of(error) in RETRIED_STATUSES
 
 
 def _retry_after(error: BaseException | None) -> float | None:

@@ -33,7 +33,10 @@ from storage.risk import AssessmentView
 LEVEL_COLOURS = {Level.LOW: "#B7E1A1", Level.MEDIUM: "#FCE38A", Level.HIGH: "#F4A6A6"}
 MATRIX_PX = (640, 560)
 LANDSCAPE_WIDTH_MM = 267  # A4 across, less 15 mm margins
-CELL_MAX = 300  # characters in a cell of the PDF's table; a longer text is printed below it
+# A cell of the PDF's table holds this much (a row must fit on a page); a longer text, or one
+# of many short lines, is printed whole below the table.
+CELL_MAX = 300
+CELL_LINES = 8
 
 
 def ratings_of(view: AssessmentView) -> list[tuple[int, int]]:
@@ -169,9 +172,11 @@ def _cut(table: Table, texts: Texts) -> tuple[Table, list[str]]:
         number = row[0].split(".", 1)[0]
         cells = []
         for column, value in zip(table.header, row, strict=True):
-            if len(value) > CELL_MAX:
+            lines = value.splitlines()
+            if len(value) > CELL_MAX or len(lines) > CELL_LINES:
                 whole.append(f"{number}. {column}: {value}")
-                value = value[:CELL_MAX].rsplit(" ", 1)[0] + " … " + texts("risk.see_below")
+                short = "\n".join(lines[:CELL_LINES])[:CELL_MAX].rsplit(" ", 1)[0]
+                value = f"{short} … {texts('risk.see_below')}"
             cells.append(value)
         rows.append(tuple(cells))
     return replace(table, rows=tuple(rows)), whole
