@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -373,6 +373,20 @@ async def add_local(
     key = f"{LOCAL_PREFIX}{max(numbers, default=0) + 1}"
     await _put(session, assessment_id, replace(answer, key=key), by, now)
     return key
+
+
+async def remove_local(session: AsyncSession, *, assessment_id: int, key: str) -> bool:
+    """A local factor taken away again; False (nothing changed) once the assessment is signed."""
+    if not await _open_for_change(session, assessment_id):
+        return False
+    await session.execute(
+        delete(RiskAnswer).where(
+            col(RiskAnswer.assessment_id) == assessment_id,
+            col(RiskAnswer.key) == key,
+            col(RiskAnswer.decision) == Decision.LOCAL.value,
+        )
+    )
+    return True
 
 
 async def _put(

@@ -805,3 +805,30 @@ async def test_ties_to_factors_stay_through_a_new_version_and_local_ones_are_the
     [told, again] = await press(voss, "liv", _op(form, "link"), risk_factor="v01")
     assert words(told) == NN("risk.not_current")
     assert NN("risk.link_title", case="2026-0001") in words(again)
+
+
+async def test_a_local_factor_is_removed_unless_a_report_is_tied_to_it(voss: Voss) -> None:
+    card = await _assessment(voss)
+    for situation in ("Tur ved Vosso", "Tur i skogen"):
+        [card] = await press(voss, "liv", _op(card, "local"), risk_situation=situation,
+                             risk_probability="2", risk_consequence="4")  # fmt: skip
+    assert card_errors(card_of(card)) == []
+    removes = [b for b in buttons(card) if b["op"] == "remove_local"]
+    assert [b["key"] for b in removes] == ["lokal-1", "lokal-2"]
+    # Siri, another unit's leader, cannot; Liv can.
+    [told] = await press(voss, "siri", removes[0])
+    assert words(told) == NN("risk.unknown")
+    [card] = await press(voss, "liv", removes[0])
+    assert NN("risk.removed", situation="Tur ved Vosso") in words(card)
+    assert (
+        "Tur ved Vosso" not in words(card).split(NN("risk.removed", situation="Tur ved Vosso"))[1]
+    )
+    [told, _] = await press(voss, "liv", removes[0])  # again: it is gone
+    assert words(told) == NN("risk.unknown_factor")
+    # One a report is tied to stays.
+    await report_by_card(voss)
+    voss.inbox("liv")
+    [form] = await press(voss, "liv", {"action": RISK, "op": "link_form", "report": 1})
+    await press(voss, "liv", _op(form, "link"), risk_factor="lokal-2")
+    [told] = await press(voss, "liv", removes[1])
+    assert words(told) == NN("risk.remove_tied", situation="Tur i skogen")

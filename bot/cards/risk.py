@@ -176,7 +176,8 @@ def assessment_card(
             detail += f"\n\n{texts('risk.local_measures')}: {answer.measures}"
         if view.linked.get(answer.key):
             detail += "\n\n" + texts("risk.linked_reports", count=view.linked[answer.key])
-        body.append(list_item(f"{number}. {answer.situation}", detail))
+        more = [_remove_local(texts, view, answer)] if editable else []
+        body.append(list_item(f"{number}. {answer.situation}", detail, *more))
     body.append(paragraph(f"**{texts('risk.heading_matrix')}**"))
     if links is not None:
         body.append(
@@ -233,6 +234,21 @@ def _local_form(texts: Texts, view: AssessmentView) -> dict[str, Any]:
             "actions": [_submit(texts("risk.save"), "local", assessment=view.id)],
         },
     }
+
+
+def _remove_local(texts: Texts, view: AssessmentView, answer: Answer) -> dict[str, Any]:
+    """«Fjern» under a local factor, asked once more (to change one: remove it, add it again)."""
+    confirm = {
+        "type": "AdaptiveCard",
+        "body": [paragraph(texts("risk.remove_question", situation=answer.situation))],
+        "actions": [
+            _submit(
+                texts("risk.remove_confirm"), "remove_local", assessment=view.id, key=answer.key
+            )
+        ],
+    }
+    show = {"type": "Action.ShowCard", "title": texts("risk.remove"), "card": confirm}
+    return {"type": "ActionSet", "actions": [show]}
 
 
 def _sign_form(texts: Texts, view: AssessmentView) -> dict[str, Any]:

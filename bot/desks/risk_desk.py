@@ -56,8 +56,18 @@ from storage.handling import ReportNotFound
 from storage.models import ReportEvent
 from storage.risk import AssessmentView
 
-_OPS = ("show", "factor", "next", "answer", "local", "sign", "revise", "link_form", "link")
-_EDITS = ("factor", "next", "answer", "local", "sign")
+_OPS = (
+    "show",
+    "factor",
+    "next",
+    "answer",
+    "local",
+    "remove_local",
+    "sign",
+    "revise",
+    "link_form",
+    "link",
+)
 ADJUSTED_SHOWN = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -260,6 +270,8 @@ class RiskDesk:
             await self._answer(turn_context, texts, actor, view, value)
         elif op == "local":
             await self._local(turn_context, texts, actor, view, value)
+        elif op == "remove_local":
+            await self._remove_local(turn_context, texts, actor, view, value.get("key"))
         else:
             await self._sign(turn_context, texts, actor, view, value)
 
@@ -362,6 +374,26 @@ class RiskDesk:
             note = texts("risk.signed_already")
         else:
             note = texts("risk.local_added", situation=checked.situation)
+        await self._send_card(turn_context, texts, actor, view, note)
+
+    async def _remove_local(
+        self, turn_context: TurnContext, texts: Texts, actor: Actor, view: AssessmentView, key: Any
+    ) -> None:
+        local = view.answers.get(key) if isinstance(key, str) else None
+        if local is None or local.decision is not Decision.LOCAL:
+            await turn_context.send_activity(texts("risk.unknown_factor"))
+            await self._send_card(turn_context, texts, actor, view)
+            return
+        if view.linked.get(local.key):
+            # A report tied to it would point at nothing: it stays, and can still be changed.
+            await turn_context.send_activity(texts("risk.remove_tied", situation=local.situation))
+            return
+        async with self._sessions() as session, session.begin():
+            removed = await risk.remove_local(session, assessment_id=view.id, key=local.key)
+        view = await self._load(view.id) or view
+        note = texts(
+            "risk.removed" if removed else "risk.signed_already", situation=local.situation
+        )
         await self._send_card(turn_context, texts, actor, view, note)
 
     async def _sign(
