@@ -302,12 +302,17 @@ async def current_frames(session: AsyncSession) -> list[FrameInfo]:
     return [_info(r) for r in rows]
 
 
-async def assessments_of_frame(session: AsyncSession, frame_id: int) -> list[AssessmentView]:
-    """Every unit's current revision on a frame version, by department and unit."""
+async def assessments_of_frame(
+    session: AsyncSession, frame_id: int, *, unit_ids: list[int] | None = None
+) -> list[AssessmentView]:
+    """Every unit's (or these units') current revision on a frame version, by department and
+    unit. Only those asked for are loaded: a leader's card does not read every unit's."""
     views = [
         view
         for row in await _current_revisions(session, frame_id)
-        if row.id is not None and (view := await load(session, row.id)) is not None
+        if row.id is not None
+        and (unit_ids is None or row.unit_id in unit_ids)
+        and (view := await load(session, row.id)) is not None
     ]
     return sorted(views, key=lambda v: (v.department, v.unit))
 
@@ -316,7 +321,7 @@ async def current_for_units(session: AsyncSession, unit_ids: list[int]) -> list[
     """The current assessments of these units, on every frame's latest version."""
     found = []
     for frame in await current_frames(session):
-        found += [v for v in await assessments_of_frame(session, frame.id) if v.unit_id in unit_ids]
+        found += await assessments_of_frame(session, frame.id, unit_ids=unit_ids)
     return found
 
 
